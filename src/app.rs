@@ -1,0 +1,173 @@
+//! Builds the shared state, the router and the background tasks, and runs them until shutdown.
+//! `main`, the tests and the benchmarks all start salesbot through [`Application`].
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use sea_orm::DatabaseConnection;
+use tokio::{net::TcpListener, sync::Notify, task::JoinSet};
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    config::Config,
+    db, http,
+    metrics::Metrics,
+    pipeline::{self, Dispatcher, Handlers, Scheduler, Worker, housekeeping},
+    platform::Platforms,
+};
+
+/// How often the housekeeping job deletes finished rows past retention.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
+
+/// What every request handler and background task shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub config: Arc<Config>,
+    pub metrics: Arc<Metrics>,
+    /// Wakes this instance's workers when it stores an event.
+    pub wake_inbox: Arc<Notify>,
+    /// Wakes this instance's dispatchers when it enqueues a message.
+    pub wake_outbox: Arc<Notify>,
+}
+
+/// What the domain and the platform glue plug into the pipeline.
+#[derive(Default, Clone)]
+pub struct Extensions {
+    pub handlers: Handlers,
+    pub platforms: Platforms,
+}
+
+/// How to start.
+#[derive(Debug, Clone, Copy)]
+pub struct Startup {
+    /// Apply pending migrations before serving (what `serve` does).
+    pub migrate: bool,
+    /// Connect to the database on first use instead of at start, so the process comes up (and
+    /// reports not-ready) while the database is down.
+    pub lazy_db: bool,
+}
+
+impl Default for Startup {
+    fn default() -> Self {
+        Self { migrate: true, lazy_db: false }
+    }
+}
+
+/// A built, bound, not yet running salesbot.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    extensions: Extensions,
+    owner: String,
+}
+
+impl Application {
+    /// Connects to the database, migrates it and binds the listener. Never needs WeCom or
+    /// DingTalk to be reachable.
+    pub async fn build(config: Config, extensions: Extensions, startup: Startup) -> anyhow::Result<Self> {
+        let db = db::connect(&config.database, startup.lazy_db)
+            .await
+            .with_context(|| format!("cannot open database {}", config.database.url.redacted()))?;
+        if startup.migrate {
+            db::migrate(&db).await.context("cannot apply migrations")?;
+        }
+        let listener = TcpListener::bind(config.server.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+        let state = AppState {
+            db,
+            config: Arc::new(config),
+            metrics: Arc::new(Metrics::new()),
+            wake_inbox: Arc::new(Notify::new()),
+            wake_outbox: Arc::new(Notify::new()),
+        };
+        Ok(Self { listener, state, extensions, owner: pipeline::instance_name() })
+    }
+
+    /// The bound address (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves HTTP and runs the workers, dispatchers and scheduler until `shutdown` is
+    /// cancelled; then stops accepting, lets in-flight requests and the items in hand finish
+    /// (up to `server.shutdown_grace_secs`), and returns.
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let Self { listener, state, extensions, owner } = self;
+        let config = state.config.clone();
+        let settings = pipeline::Settings::from_config(&config.pipeline);
+        let mut tasks = JoinSet::new();
+
+        let handlers = Arc::new(extensions.handlers);
+        for n in 0..config.pipeline.workers {
+            let worker = Worker {
+                db: state.db.clone(),
+                handlers: handlers.clone(),
+                settings: settings.clone(),
+                owner: format!("{owner}/w{n}"),
+                metrics: state.metrics.clone(),
+                wake: state.wake_inbox.clone(),
+            };
+            tasks.spawn(worker.run(shutdown.clone()));
+        }
+        let platforms = Arc::new(extensions.platforms);
+        for n in 0..config.pipeline.dispatchers {
+            let dispatcher = Dispatcher {
+                db: state.db.clone(),
+                delivery: platforms.clone(),
+                settings: settings.clone(),
+                owner: format!("{owner}/d{n}"),
+                metrics: state.metrics.clone(),
+                wake: state.wake_outbox.clone(),
+            };
+            tasks.spawn(dispatcher.run(shutdown.clone()));
+        }
+        let mut scheduler = Scheduler::new(state.db.clone(), owner.clone());
+        scheduler.register(
+            housekeeping::JOB_NAME,
+            PURGE_EVERY,
+            Arc::new(housekeeping::Purge::days(config.pipeline.retention_days)),
+        );
+        tasks.spawn(scheduler.run(shutdown.clone()));
+
+        tracing::info!(
+            listen = %listener.local_addr()?,
+            instance = %owner,
+            workers = config.pipeline.workers,
+            dispatchers = config.pipeline.dispatchers,
+            platforms = ?platforms.names(),
+            "salesbot is serving"
+        );
+        let grace = Duration::from_secs(config.server.shutdown_grace_secs);
+        let router = http::router(state);
+        let server = axum::serve(listener, router).with_graceful_shutdown(shutdown.clone().cancelled_owned());
+        let deadline = async {
+            shutdown.cancelled().await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            result = server => result.context("HTTP server failed")?,
+            _ = deadline => tracing::warn!(?grace, "in-flight requests did not finish in time"),
+        }
+        // The server may also have stopped on its own; make sure the background tasks stop too.
+        shutdown.cancel();
+        let drained = tokio::time::timeout(grace, async {
+            while let Some(result) = tasks.join_next().await {
+                if let Err(e) = result {
+                    tracing::error!(error = %e, "background task failed");
+                }
+            }
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!(?grace, "background tasks did not finish in time; their rows return after the lease");
+        }
+        tracing::info!("salesbot stopped");
+        Ok(())
+    }
+}

@@ -1,0 +1,15 @@
+//! salesbot: a chat-ops bot service for sales teams on WeCom and DingTalk.
+//!
+//! The library holds everything; the binary only parses the command line and calls
+//! [`app::Application`]. See `docs/` and ARCHITECTURE for the event flow
+//! (callback → inbox → workers → outbox → platforms).
+
+pub mod app;
+pub mod audit;
+pub mod config;
+pub mod db;
+pub mod http;
+pub mod metrics;
+pub mod pipeline;
+pub mod platform;
+pub mod telemetry;

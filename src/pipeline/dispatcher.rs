@@ -1,0 +1,161 @@
+//! The outbox dispatcher: claims due messages and hands each to the delivery port (the chat
+//! platforms), then marks it sent, schedules a retry with backoff, or dead-letters it.
+
+use std::{sync::Arc, time::{Duration, Instant}};
+
+use async_trait::async_trait;
+use sea_orm::{DatabaseConnection, DbErr};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::{Settings, clock::now_ms, outbox, runner};
+use crate::metrics::Metrics;
+
+/// What the platform answered to a successful send, kept on the row (e.g. a message id, or the
+/// response code a card update needs later).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Receipt(pub serde_json::Value);
+
+/// Why a send failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum DeliveryError {
+    /// Worth another try (system busy, rate limited, network down, token expired).
+    /// `retry_after` overrides the backoff when the platform says how long to wait.
+    #[error("{reason}")]
+    Transient {
+        reason: String,
+        retry_after: Option<Duration>,
+    },
+    /// Will fail the same way every time (invalid recipient, malformed card): dead-letter now.
+    #[error("{reason}")]
+    Permanent { reason: String },
+}
+
+impl DeliveryError {
+    pub fn transient(reason: impl Into<String>) -> Self {
+        Self::Transient { reason: reason.into(), retry_after: None }
+    }
+
+    pub fn permanent(reason: impl Into<String>) -> Self {
+        Self::Permanent { reason: reason.into() }
+    }
+}
+
+/// The port through which messages leave salesbot.
+#[async_trait]
+pub trait Delivery: Send + Sync {
+    async fn deliver(&self, message: &outbox::OutboxMessage) -> Result<Receipt, DeliveryError>;
+}
+
+/// What became of one claimed message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Sent,
+    Retry(String),
+    Dead(String),
+    /// Another dispatcher took the message over after this one's lease ran out.
+    LeaseLost,
+}
+
+/// One outbox dispatcher. Several run side by side, in one instance and across instances.
+#[derive(Clone)]
+pub struct Dispatcher {
+    pub db: DatabaseConnection,
+    pub delivery: Arc<dyn Delivery>,
+    pub settings: Settings,
+    pub owner: String,
+    pub metrics: Arc<Metrics>,
+    /// Woken when this instance enqueues, so that messages leave at once.
+    pub wake: Arc<Notify>,
+}
+
+impl Dispatcher {
+    /// Dispatches until `shutdown`: finishes the send in hand, gives back the rest of its batch.
+    pub async fn run(self, shutdown: CancellationToken) {
+        runner::run(&self, self.settings.poll_interval, &self.wake, &shutdown).await;
+    }
+
+    /// Claims one batch at `now` and sends it; returns the outcomes. For tests and benchmarks.
+    pub async fn run_once(&self, now: i64) -> Result<Vec<Outcome>, DbErr> {
+        let batch = outbox::claim(&self.db, &self.owner, now, self.settings.lease_ms, self.settings.batch_size).await?;
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for message in &batch {
+            outcomes.push(self.process(message).await);
+        }
+        Ok(outcomes)
+    }
+
+    /// Sends one claimed message and records the outcome.
+    #[tracing::instrument(skip_all, fields(message_id = message.id, kind = %message.kind, platform = %message.platform, tenant = %message.tenant, attempt = message.attempts))]
+    pub async fn process(&self, message: &outbox::OutboxMessage) -> Outcome {
+        let started = Instant::now();
+        let result = self.delivery.deliver(message).await;
+        let elapsed = started.elapsed();
+        let now = now_ms();
+        let attempts = u32::try_from(message.attempts).unwrap_or(0);
+        let (recorded, outcome) = match result {
+            Ok(receipt) => (
+                outbox::mark_sent(&self.db, message.id, &self.owner, &receipt.0, now).await,
+                Outcome::Sent,
+            ),
+            Err(error) => {
+                let reason = error.to_string();
+                let retry_at = match &error {
+                    DeliveryError::Transient { retry_after, .. } if attempts < self.settings.outbox_max_attempts => {
+                        let delay = retry_after.unwrap_or_else(|| self.settings.backoff.delay(attempts));
+                        Some(now + delay.as_millis() as i64)
+                    }
+                    _ => None,
+                };
+                let outcome = if retry_at.is_some() { Outcome::Retry(reason.clone()) } else { Outcome::Dead(reason.clone()) };
+                (outbox::QUEUE.fail(&self.db, message.id, &self.owner, &reason, retry_at, now).await, outcome)
+            }
+        };
+        let outcome = match recorded {
+            Ok(true) => outcome,
+            Ok(false) => Outcome::LeaseLost,
+            Err(e) => {
+                // The row keeps its lease and comes back when it ends; the idempotency key keeps
+                // a second send from showing twice.
+                tracing::error!(error = %e, "recording the delivery outcome failed");
+                Outcome::Retry(e.to_string())
+            }
+        };
+        let label = match &outcome {
+            Outcome::Sent => "sent",
+            Outcome::Retry(_) => "retry",
+            Outcome::Dead(_) => "dead",
+            Outcome::LeaseLost => "lease_lost",
+        };
+        self.metrics.observe_delivery(&message.platform, label, elapsed);
+        match &outcome {
+            Outcome::Sent => tracing::debug!("message sent"),
+            Outcome::Retry(e) => tracing::warn!(error = %e, "send failed; will retry"),
+            Outcome::Dead(e) => tracing::error!(error = %e, "message dead-lettered"),
+            Outcome::LeaseLost => tracing::warn!("lease lost to another dispatcher"),
+        }
+        outcome
+    }
+}
+
+#[async_trait]
+impl runner::Consumer for Dispatcher {
+    type Item = outbox::OutboxMessage;
+    const QUEUE: &'static str = "outbox";
+
+    async fn claim(&self) -> Result<Vec<Self::Item>, DbErr> {
+        outbox::claim(&self.db, &self.owner, now_ms(), self.settings.lease_ms, self.settings.batch_size).await
+    }
+
+    async fn process(&self, item: &Self::Item) {
+        Dispatcher::process(self, item).await;
+    }
+
+    fn id(item: &Self::Item) -> i64 {
+        item.id
+    }
+
+    async fn release(&self, ids: &[i64]) -> Result<(), DbErr> {
+        outbox::QUEUE.release(&self.db, ids, &self.owner).await
+    }
+}

@@ -1,0 +1,53 @@
+//! The loop shared by inbox workers and outbox dispatchers: claim a batch, work through it,
+//! idle until woken or the poll interval passes, and on shutdown finish the item in hand and
+//! give the rest of the batch back.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sea_orm::DbErr;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+/// Something that consumes a leased queue.
+#[async_trait]
+pub trait Consumer: Send + Sync {
+    type Item: Send + Sync;
+    /// For log lines: `inbox` or `outbox`.
+    const QUEUE: &'static str;
+    async fn claim(&self) -> Result<Vec<Self::Item>, DbErr>;
+    async fn process(&self, item: &Self::Item);
+    fn id(item: &Self::Item) -> i64;
+    async fn release(&self, ids: &[i64]) -> Result<(), DbErr>;
+}
+
+/// Runs `consumer` until `shutdown`.
+pub async fn run<C: Consumer>(consumer: &C, poll: Duration, wake: &Notify, shutdown: &CancellationToken) {
+    while !shutdown.is_cancelled() {
+        let batch = consumer.claim().await.unwrap_or_else(|e| {
+            tracing::warn!(queue = C::QUEUE, error = %e, "claim failed");
+            Vec::new()
+        });
+        if batch.is_empty() {
+            tokio::select! {
+                _ = shutdown.cancelled() => {}
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep(poll) => {}
+            }
+            continue;
+        }
+        let mut rest = batch.iter();
+        for item in rest.by_ref() {
+            consumer.process(item).await;
+            if shutdown.is_cancelled() {
+                break;
+            }
+        }
+        let unstarted: Vec<i64> = rest.map(C::id).collect();
+        if !unstarted.is_empty() {
+            if let Err(e) = consumer.release(&unstarted).await {
+                tracing::warn!(queue = C::QUEUE, error = %e, "release failed; the rows return when their lease ends");
+            }
+        }
+    }
+}

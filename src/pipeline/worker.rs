@@ -1,0 +1,208 @@
+//! Inbox workers: claim due events and run the handler registered for each event's kind, in one
+//! transaction with the event's completion and the messages it enqueues, so that either all of
+//! an event's effects commit or none do.
+
+use std::{collections::HashMap, sync::Arc, time::Instant};
+
+use async_trait::async_trait;
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::{Settings, clock::now_ms, inbox, outbox, runner};
+use crate::metrics::Metrics;
+
+/// Why a handler failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// Worth another try later (a platform was busy, a lock timed out).
+    #[error("{0}")]
+    Transient(String),
+    /// Will fail the same way every time (malformed payload): park at once.
+    #[error("{0}")]
+    Permanent(String),
+    #[error("database: {0}")]
+    Database(#[from] DbErr),
+}
+
+/// What a handler may touch: the event's transaction, and the outbox within it.
+pub struct Effects<'a> {
+    txn: &'a DatabaseTransaction,
+    event_id: i64,
+    now: i64,
+}
+
+impl<'a> Effects<'a> {
+    /// The transaction that commits together with the event's completion.
+    pub fn db(&self) -> &'a DatabaseTransaction {
+        self.txn
+    }
+
+    /// The time the worker started this event (epoch ms); handlers use it instead of the clock
+    /// so that one event sees one "now".
+    pub fn now(&self) -> i64 {
+        self.now
+    }
+
+    /// Enqueues a message caused by this event, in the event's transaction.
+    pub async fn send(&self, message: &outbox::NewMessage) -> Result<outbox::Enqueued, DbErr> {
+        outbox::enqueue(self.txn, message, Some(self.event_id), self.now).await
+    }
+}
+
+/// Applies one kind of event.
+#[async_trait]
+pub trait EventHandler: Send + Sync {
+    async fn handle(&self, effects: &Effects<'_>, event: &inbox::InboxEvent) -> Result<(), HandlerError>;
+}
+
+/// Handlers by event kind.
+#[derive(Default, Clone)]
+pub struct Handlers(HashMap<String, Arc<dyn EventHandler>>);
+
+impl Handlers {
+    pub fn register(&mut self, kind: impl Into<String>, handler: Arc<dyn EventHandler>) -> &mut Self {
+        self.0.insert(kind.into(), handler);
+        self
+    }
+
+    pub fn get(&self, kind: &str) -> Option<&Arc<dyn EventHandler>> {
+        self.0.get(kind)
+    }
+}
+
+/// What became of one claimed event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Done,
+    /// Failed; due again later.
+    Retry(String),
+    /// Failed for good; kept in the parked state.
+    Parked(String),
+    /// Another instance took the event over after this one's lease ran out; nothing was done.
+    LeaseLost,
+}
+
+/// One inbox worker. Several run side by side, in one instance and across instances.
+#[derive(Clone)]
+pub struct Worker {
+    pub db: DatabaseConnection,
+    pub handlers: Arc<Handlers>,
+    pub settings: Settings,
+    pub owner: String,
+    pub metrics: Arc<Metrics>,
+    /// Woken when an event is stored by this instance, so it is picked up at once.
+    pub wake: Arc<Notify>,
+}
+
+impl Worker {
+    /// Works until `shutdown`: finishes the event in hand, gives back the rest of its batch.
+    pub async fn run(self, shutdown: CancellationToken) {
+        runner::run(&self, self.settings.poll_interval, &self.wake, &shutdown).await;
+    }
+
+    /// Claims one batch at `now` and processes it; returns the outcomes. For tests and
+    /// benchmarks that drive the worker step by step.
+    pub async fn run_once(&self, now: i64) -> Result<Vec<Outcome>, DbErr> {
+        let batch = inbox::claim(&self.db, &self.owner, now, self.settings.lease_ms, self.settings.batch_size).await?;
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for event in &batch {
+            outcomes.push(self.process(event).await);
+        }
+        Ok(outcomes)
+    }
+
+    /// Applies one claimed event and records the outcome.
+    #[tracing::instrument(skip_all, fields(event_id = event.id, kind = %event.kind, tenant = %event.tenant, attempt = event.attempts))]
+    pub async fn process(&self, event: &inbox::InboxEvent) -> Outcome {
+        let started = Instant::now();
+        let outcome = match self.apply(event).await {
+            Ok(true) => Outcome::Done,
+            Ok(false) => Outcome::LeaseLost,
+            Err(error) => self.record_failure(event, error).await,
+        };
+        let label = match &outcome {
+            Outcome::Done => "done",
+            Outcome::Retry(_) => "retry",
+            Outcome::Parked(_) => "parked",
+            Outcome::LeaseLost => "lease_lost",
+        };
+        self.metrics.observe_handler(&event.kind, label, started.elapsed());
+        match &outcome {
+            Outcome::Done => tracing::debug!("event handled"),
+            Outcome::Retry(e) => tracing::warn!(error = %e, "event failed; will retry"),
+            Outcome::Parked(e) => tracing::error!(error = %e, "event parked"),
+            Outcome::LeaseLost => tracing::warn!("lease lost to another worker; effects rolled back"),
+        }
+        outcome
+    }
+
+    /// Runs the handler in one transaction with the event's completion. `Ok(false)` when the
+    /// lease was lost before the transaction began.
+    async fn apply(&self, event: &inbox::InboxEvent) -> Result<bool, HandlerError> {
+        let handler = self
+            .handlers
+            .get(&event.kind)
+            .ok_or_else(|| HandlerError::Permanent(format!("no handler for event kind `{}`", event.kind)))?;
+        let now = now_ms();
+        let txn = self.db.begin().await?;
+        // First statement: on PostgreSQL it locks the row until commit; on SQLite it takes the
+        // write lock. Either way no other worker can finish the same event meanwhile.
+        if !inbox::finish(&txn, event.id, &self.owner, now).await? {
+            txn.rollback().await?;
+            return Ok(false);
+        }
+        let effects = Effects { txn: &txn, event_id: event.id, now };
+        match handler.handle(&effects, event).await {
+            Ok(()) => {
+                txn.commit().await?;
+                Ok(true)
+            }
+            Err(e) => {
+                txn.rollback().await?;
+                Err(e)
+            }
+        }
+    }
+
+    async fn record_failure(&self, event: &inbox::InboxEvent, error: HandlerError) -> Outcome {
+        let now = now_ms();
+        let attempts = u32::try_from(event.attempts).unwrap_or(0);
+        let permanent = matches!(error, HandlerError::Permanent(_));
+        let message = error.to_string();
+        let retry_at = (!permanent && attempts < self.settings.inbox_max_attempts)
+            .then(|| now + self.settings.backoff.delay(attempts).as_millis() as i64);
+        match inbox::QUEUE.fail(&self.db, event.id, &self.owner, &message, retry_at, now).await {
+            Ok(true) if retry_at.is_some() => Outcome::Retry(message),
+            Ok(true) => Outcome::Parked(message),
+            Ok(false) => Outcome::LeaseLost,
+            Err(e) => {
+                // The row keeps its lease and is retried when it runs out.
+                tracing::error!(error = %e, "recording the failure failed");
+                Outcome::Retry(message)
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl runner::Consumer for Worker {
+    type Item = inbox::InboxEvent;
+    const QUEUE: &'static str = "inbox";
+
+    async fn claim(&self) -> Result<Vec<Self::Item>, DbErr> {
+        inbox::claim(&self.db, &self.owner, now_ms(), self.settings.lease_ms, self.settings.batch_size).await
+    }
+
+    async fn process(&self, item: &Self::Item) {
+        Worker::process(self, item).await;
+    }
+
+    fn id(item: &Self::Item) -> i64 {
+        item.id
+    }
+
+    async fn release(&self, ids: &[i64]) -> Result<(), DbErr> {
+        inbox::QUEUE.release(&self.db, ids, &self.owner).await
+    }
+}
