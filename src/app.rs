@@ -50,7 +50,10 @@ pub struct Startup {
 
 impl Default for Startup {
     fn default() -> Self {
-        Self { migrate: true, lazy_db: false }
+        Self {
+            migrate: true,
+            lazy_db: false,
+        }
     }
 }
 
@@ -65,7 +68,11 @@ pub struct Application {
 impl Application {
     /// Connects to the database, migrates it and binds the listener. Never needs WeCom or
     /// DingTalk to be reachable.
-    pub async fn build(config: Config, extensions: Extensions, startup: Startup) -> anyhow::Result<Self> {
+    pub async fn build(
+        config: Config,
+        extensions: Extensions,
+        startup: Startup,
+    ) -> anyhow::Result<Self> {
         let db = db::connect(&config.database, startup.lazy_db)
             .await
             .with_context(|| format!("cannot open database {}", config.database.url.redacted()))?;
@@ -82,12 +89,19 @@ impl Application {
             wake_inbox: Arc::new(Notify::new()),
             wake_outbox: Arc::new(Notify::new()),
         };
-        Ok(Self { listener, state, extensions, owner: pipeline::instance_name() })
+        Ok(Self {
+            listener,
+            state,
+            extensions,
+            owner: pipeline::instance_name(),
+        })
     }
 
     /// The bound address (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     pub fn state(&self) -> &AppState {
@@ -98,7 +112,12 @@ impl Application {
     /// cancelled; then stops accepting, lets in-flight requests and the items in hand finish
     /// (up to `server.shutdown_grace_secs`), and returns.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let Self { listener, state, extensions, owner } = self;
+        let Self {
+            listener,
+            state,
+            extensions,
+            owner,
+        } = self;
         let config = state.config.clone();
         let settings = pipeline::Settings::from_config(&config.pipeline);
         let mut tasks = JoinSet::new();
@@ -145,7 +164,8 @@ impl Application {
         );
         let grace = Duration::from_secs(config.server.shutdown_grace_secs);
         let router = http::router(state);
-        let server = axum::serve(listener, router).with_graceful_shutdown(shutdown.clone().cancelled_owned());
+        let server = axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown.clone().cancelled_owned());
         let deadline = async {
             shutdown.cancelled().await;
             tokio::time::sleep(grace).await;
@@ -165,7 +185,10 @@ impl Application {
         })
         .await;
         if drained.is_err() {
-            tracing::warn!(?grace, "background tasks did not finish in time; their rows return after the lease");
+            tracing::warn!(
+                ?grace,
+                "background tasks did not finish in time; their rows return after the lease"
+            );
         }
         tracing::info!("salesbot stopped");
         Ok(())

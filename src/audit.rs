@@ -40,7 +40,11 @@ pub async fn record(
 }
 
 /// Entries about one subject, newest first.
-pub async fn for_subject(db: &impl ConnectionTrait, subject_type: &str, subject_id: &str) -> Result<Vec<Entry>, DbErr> {
+pub async fn for_subject(
+    db: &impl ConnectionTrait,
+    subject_type: &str,
+    subject_id: &str,
+) -> Result<Vec<Entry>, DbErr> {
     let rows = db
         .query_all_raw(stmt(
             db,
@@ -49,5 +53,7 @@ pub async fn for_subject(db: &impl ConnectionTrait, subject_type: &str, subject_
             [subject_type.into(), subject_id.into()],
         ))
         .await?;
-    rows.iter().map(|row| Entry::from_query_result(row, "")).collect()
+    rows.iter()
+        .map(|row| Entry::from_query_result(row, ""))
+        .collect()
 }

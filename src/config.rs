@@ -274,3 +274,6 @@ pub enum Origin {
     Defaults,
     File(PathBuf),
 }
+
+#[cfg(test)]
+mod tests;

@@ -19,7 +19,13 @@ use tokio_util::sync::CancellationToken;
 #[command(version, about, long_about, propagate_version = true)]
 struct Cli {
     /// Configuration file (TOML); see docs/configuration.md.
-    #[arg(long, short, global = true, env = "SALESBOT_CONFIG", value_name = "FILE")]
+    #[arg(
+        long,
+        short,
+        global = true,
+        env = "SALESBOT_CONFIG",
+        value_name = "FILE"
+    )]
     config: Option<PathBuf>,
     /// Log one JSON object per line instead of human-readable text.
     #[arg(long, global = true)]
@@ -111,15 +117,16 @@ async fn stop_on_signal(shutdown: CancellationToken) {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for SIGTERM; Ctrl-C still works");
-                let _ = ctrl_c.await;
-                shutdown.cancel();
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for SIGTERM; Ctrl-C still works");
+                    let _ = ctrl_c.await;
+                    shutdown.cancel();
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

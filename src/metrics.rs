@@ -37,7 +37,9 @@ type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
 /// Latency buckets from 1 ms to about 33 s, doubling.
 fn latency_histogram() -> Histogram {
-    Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(0.001, 2.0, 16))
+    Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(
+        0.001, 2.0, 16,
+    ))
 }
 
 /// All of salesbot's metrics, shared by the HTTP layer and the pipeline.
@@ -60,43 +62,70 @@ impl Metrics {
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("salesbot");
         let requests = Family::default();
-        registry.register("http_requests", "HTTP requests answered, by route and status", requests.clone());
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by route and status",
+            requests.clone(),
+        );
         let inbox_depth = Family::default();
         registry.register("inbox_events", "Inbox events by state", inbox_depth.clone());
         let outbox_depth = Family::default();
-        registry.register("outbox_messages", "Outbox messages by state", outbox_depth.clone());
-        let handler_latency: HistogramFamily<HandlerLabels> = Family::new_with_constructor(latency_histogram);
+        registry.register(
+            "outbox_messages",
+            "Outbox messages by state",
+            outbox_depth.clone(),
+        );
+        let handler_latency: HistogramFamily<HandlerLabels> =
+            Family::new_with_constructor(latency_histogram);
         registry.register(
             "handler_duration_seconds",
             "Time to apply one inbox event, by kind and outcome",
             handler_latency.clone(),
         );
-        let delivery_latency: HistogramFamily<DeliveryLabels> = Family::new_with_constructor(latency_histogram);
+        let delivery_latency: HistogramFamily<DeliveryLabels> =
+            Family::new_with_constructor(latency_histogram);
         registry.register(
             "delivery_duration_seconds",
             "Time of one platform send, by platform and outcome",
             delivery_latency.clone(),
         );
-        Self { registry, requests, inbox_depth, outbox_depth, handler_latency, delivery_latency }
+        Self {
+            registry,
+            requests,
+            inbox_depth,
+            outbox_depth,
+            handler_latency,
+            delivery_latency,
+        }
     }
 
     /// Counts one answered request. `route` is the matched route template, never the raw path,
     /// so that ids in paths do not create a series each.
     pub fn count_request(&self, route: &str, method: &str, status: u16) {
         self.requests
-            .get_or_create(&RequestLabels { route: route.into(), method: method.into(), status })
+            .get_or_create(&RequestLabels {
+                route: route.into(),
+                method: method.into(),
+                status,
+            })
             .inc();
     }
 
     pub fn observe_handler(&self, kind: &str, outcome: &str, elapsed: Duration) {
         self.handler_latency
-            .get_or_create(&HandlerLabels { kind: kind.into(), outcome: outcome.into() })
+            .get_or_create(&HandlerLabels {
+                kind: kind.into(),
+                outcome: outcome.into(),
+            })
             .observe(elapsed.as_secs_f64());
     }
 
     pub fn observe_delivery(&self, platform: &str, outcome: &str, elapsed: Duration) {
         self.delivery_latency
-            .get_or_create(&DeliveryLabels { platform: platform.into(), outcome: outcome.into() })
+            .get_or_create(&DeliveryLabels {
+                platform: platform.into(),
+                outcome: outcome.into(),
+            })
             .observe(elapsed.as_secs_f64());
     }
 
@@ -104,12 +133,27 @@ impl Metrics {
     pub fn set_depths(&self, inbox: &[(String, i64)], outbox: &[(String, i64)]) {
         fn set(family: &Family<StateLabels, Gauge>, states: &[&str], counts: &[(String, i64)]) {
             for state in states {
-                let n = counts.iter().find(|(s, _)| s == state).map_or(0, |(_, n)| *n);
-                family.get_or_create(&StateLabels { state: (*state).into() }).set(n);
+                let n = counts
+                    .iter()
+                    .find(|(s, _)| s == state)
+                    .map_or(0, |(_, n)| *n);
+                family
+                    .get_or_create(&StateLabels {
+                        state: (*state).into(),
+                    })
+                    .set(n);
             }
         }
-        set(&self.inbox_depth, &crate::pipeline::inbox::state::ALL, inbox);
-        set(&self.outbox_depth, &crate::pipeline::outbox::state::ALL, outbox);
+        set(
+            &self.inbox_depth,
+            &crate::pipeline::inbox::state::ALL,
+            inbox,
+        );
+        set(
+            &self.outbox_depth,
+            &crate::pipeline::outbox::state::ALL,
+            outbox,
+        );
     }
 
     /// The Prometheus text exposition (format 0.0.4).

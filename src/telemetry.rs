@@ -15,12 +15,18 @@ pub fn init(config: &LogConfig) {
     let result = match config.format {
         LogFormat::Text => registry.with(fmt::layer().with_target(false)).try_init(),
         LogFormat::Json => registry
-            .with(fmt::layer().json().flatten_event(true).with_current_span(true).with_span_list(false))
+            .with(
+                fmt::layer()
+                    .json()
+                    .flatten_event(true)
+                    .with_current_span(true)
+                    .with_span_list(false),
+            )
             .try_init(),
     };
-    if result.is_ok() {
-        if let Some(reason) = bad_filter {
-            tracing::warn!(filter = %config.filter, %reason, "invalid log filter; using `info`");
-        }
+    if result.is_ok()
+        && let Some(reason) = bad_filter
+    {
+        tracing::warn!(filter = %config.filter, %reason, "invalid log filter; using `info`");
     }
 }

@@ -38,7 +38,9 @@ impl ConfigSource {
     /// not Unicode are skipped: none of ours can be like that.
     pub fn from_process(file: Option<PathBuf>) -> Self {
         let env = std::env::vars_os()
-            .filter_map(|(k, v): (OsString, OsString)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .filter_map(|(k, v): (OsString, OsString)| {
+                Some((k.into_string().ok()?, v.into_string().ok()?))
+            })
             .collect();
         Self { file, env }
     }
@@ -54,10 +56,12 @@ impl ConfigSource {
                     path: path.clone(),
                     source,
                 })?;
-                let file: Table = text.parse().map_err(|e: toml::de::Error| ConfigError::Syntax {
-                    path: path.clone(),
-                    message: e.to_string().trim_end().to_string(),
-                })?;
+                let file: Table =
+                    text.parse()
+                        .map_err(|e: toml::de::Error| ConfigError::Syntax {
+                            path: path.clone(),
+                            message: e.to_string().trim_end().to_string(),
+                        })?;
                 merge(&mut tree, file);
                 Origin::File(path.clone())
             }
@@ -65,24 +69,29 @@ impl ConfigSource {
         };
 
         let origins = self.apply_overrides(&mut tree)?;
-        if let Some(filter) = self.env.get("RUST_LOG").filter(|f| !f.is_empty()) {
-            if let Some(Value::Table(log)) = tree.get_mut("log") {
-                log.insert("filter".into(), Value::String(filter.clone()));
-            }
+        if let Some(filter) = self.env.get("RUST_LOG").filter(|f| !f.is_empty())
+            && let Some(Value::Table(log)) = tree.get_mut("log")
+        {
+            log.insert("filter".into(), Value::String(filter.clone()));
         }
         self.resolve_indirection(&mut tree, &mut String::new(), &origins)?;
 
-        let config: Config =
-            serde_path_to_error::deserialize(Value::Table(tree)).map_err(|e| {
-                let key = e.path().to_string();
-                let reason = e.inner().to_string();
-                let key = unknown_field_key(&key, &reason).unwrap_or(key);
-                ConfigError::Key {
-                    origin: origins.get(&key).cloned(),
-                    key,
-                    reason,
-                }
-            })?;
+        let config: Config = serde_path_to_error::deserialize(Value::Table(tree)).map_err(|e| {
+            let key = e.path().to_string();
+            // The TOML deserializer appends "in `table`"; the key says that already.
+            let reason = e
+                .inner()
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            ConfigError::Key {
+                origin: origins.get(&key).cloned(),
+                key,
+                reason,
+            }
+        })?;
         config.validate()?;
         Ok(Loaded { config, origin })
     }
@@ -253,15 +262,4 @@ fn set_path(tree: &mut Table, segments: &[String], raw: &str) -> Result<String, 
     };
     *slot = typed;
     Ok(key)
-}
-
-/// serde reports an unknown field at its parent's path; name the field itself instead.
-fn unknown_field_key(parent: &str, reason: &str) -> Option<String> {
-    let rest = reason.strip_prefix("unknown field `")?;
-    let field = &rest[..rest.find('`')?];
-    Some(if parent == "." {
-        field.to_string()
-    } else {
-        format!("{parent}.{field}")
-    })
 }

@@ -43,13 +43,20 @@ pub fn router(state: AppState) -> Router<AppState> {
 
 /// Lets a request through only with `Authorization: Bearer <admin.token>`, compared in constant
 /// time. Without a configured token the API is closed.
-async fn require_token(State(state): State<AppState>, headers: HeaderMap, request: Request, next: Next) -> Response {
+async fn require_token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: Request,
+    next: Next,
+) -> Response {
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     let allowed = match (&state.config.admin.token, presented) {
-        (Some(token), Some(presented)) => bool::from(token.expose().as_bytes().ct_eq(presented.as_bytes())),
+        (Some(token), Some(presented)) => {
+            bool::from(token.expose().as_bytes().ct_eq(presented.as_bytes()))
+        }
         _ => false,
     };
     if allowed {
@@ -72,16 +79,26 @@ struct ListQuery {
 
 impl ListQuery {
     fn parse(&self, default_state: &str, states: &[&str]) -> Result<(String, u32), ApiError> {
-        let state = self.state.clone().unwrap_or_else(|| default_state.to_string());
+        let state = self
+            .state
+            .clone()
+            .unwrap_or_else(|| default_state.to_string());
         if !states.contains(&state.as_str()) {
-            return Err(ApiError::BadRequest(format!("state must be one of {}", states.join(", "))));
+            return Err(ApiError::BadRequest(format!(
+                "state must be one of {}",
+                states.join(", ")
+            )));
         }
         Ok((state, self.limit.unwrap_or(50).clamp(1, MAX_LIMIT)))
     }
 }
 
 fn depth_json(counts: Vec<(String, i64)>) -> Value {
-    counts.into_iter().map(|(state, n)| (state, Value::from(n))).collect::<serde_json::Map<_, _>>().into()
+    counts
+        .into_iter()
+        .map(|(state, n)| (state, Value::from(n)))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
 }
 
 async fn stats(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
@@ -91,25 +108,37 @@ async fn stats(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     })))
 }
 
-async fn list_inbox(State(state): State<AppState>, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
+async fn list_inbox(
+    State(state): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
     let (which, limit) = q.parse(inbox::state::PARKED, &inbox::state::ALL)?;
     let events: Vec<inbox::InboxEvent> = inbox::QUEUE.list(&state.db, &which, limit).await?;
     Ok(Json(json!({ "events": events })))
 }
 
-async fn list_outbox(State(state): State<AppState>, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
+async fn list_outbox(
+    State(state): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
     let (which, limit) = q.parse(outbox::state::DEAD, &outbox::state::ALL)?;
     let messages: Vec<outbox::OutboxMessage> = outbox::QUEUE.list(&state.db, &which, limit).await?;
     Ok(Json(json!({ "messages": messages })))
 }
 
-async fn replay_inbox(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+async fn replay_inbox(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
     let answer = requeue(&state, &inbox::QUEUE, id).await?;
     state.wake_inbox.notify_waiters();
     Ok(answer)
 }
 
-async fn retry_outbox(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+async fn retry_outbox(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
     let answer = requeue(&state, &outbox::QUEUE, id).await?;
     state.wake_outbox.notify_waiters();
     Ok(answer)
@@ -131,7 +160,15 @@ async fn requeue(state: &AppState, queue: &Queue, id: i64) -> Result<Json<Value>
         });
     }
     let action = format!("{}.requeue", queue.table);
-    audit::record(&txn, now, "admin-api", &action, (queue.table, &id.to_string()), &json!({})).await?;
+    audit::record(
+        &txn,
+        now,
+        "admin-api",
+        &action,
+        (queue.table, &id.to_string()),
+        &json!({}),
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!("put back in the queue");
     Ok(Json(json!({ "id": id, "state": "pending" })))

@@ -36,7 +36,10 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         Err(_) => format!("database did not answer within {READY_TIMEOUT:?}"),
     };
     tracing::warn!(%reason, "not ready");
-    (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "not ready", "reason": reason })))
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({ "status": "not ready", "reason": reason })),
+    )
 }
 
 /// Prometheus text format; queue depths are read from the database at scrape time, so they are
@@ -51,11 +54,16 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     .await;
     match depths {
         Ok(Ok((inbox, outbox))) => state.metrics.set_depths(&inbox, &outbox),
-        Ok(Err(e)) => tracing::warn!(error = %e, "queue depths unavailable; serving the last known"),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "queue depths unavailable; serving the last known")
+        }
         Err(_) => tracing::warn!("queue depths timed out; serving the last known"),
     }
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         state.metrics.render(),
     )
 }

@@ -30,7 +30,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(admin::router(state.clone()))
-        .route_layer(middleware::from_fn_with_state(state.clone(), count_requests))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            count_requests,
+        ))
         .fallback(not_found)
         .with_state(state)
         // Layers run outside-in from the last added: id first, then the span, then the limit.
@@ -49,11 +52,15 @@ async fn count_requests(State(state): State<AppState>, request: Request, next: N
         .unwrap_or_default();
     let method = request.method().to_string();
     let response = next.run(request).await;
-    state.metrics.count_request(&route, &method, response.status().as_u16());
+    state
+        .metrics
+        .count_request(&route, &method, response.status().as_u16());
     response
 }
 
 async fn not_found(State(state): State<AppState>, request: Request) -> impl IntoResponse {
-    state.metrics.count_request("unmatched", request.method().as_str(), 404);
+    state
+        .metrics
+        .count_request("unmatched", request.method().as_str(), 404);
     (StatusCode::NOT_FOUND, "not found\n")
 }

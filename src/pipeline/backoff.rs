@@ -48,7 +48,10 @@ mod tests {
         for attempt in 1..8 {
             for _ in 0..200 {
                 let d = b.delay(attempt);
-                assert!(d >= b.nominal(attempt) / 2 && d <= b.nominal(attempt), "{d:?}");
+                assert!(
+                    d >= b.nominal(attempt) / 2 && d <= b.nominal(attempt),
+                    "{d:?}"
+                );
             }
         }
     }

@@ -1,7 +1,10 @@
 //! The outbox dispatcher: claims due messages and hands each to the delivery port (the chat
 //! platforms), then marks it sent, schedules a retry with backoff, or dead-letters it.
 
-use std::{sync::Arc, time::{Duration, Instant}};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use async_trait::async_trait;
 use sea_orm::{DatabaseConnection, DbErr};
@@ -33,11 +36,16 @@ pub enum DeliveryError {
 
 impl DeliveryError {
     pub fn transient(reason: impl Into<String>) -> Self {
-        Self::Transient { reason: reason.into(), retry_after: None }
+        Self::Transient {
+            reason: reason.into(),
+            retry_after: None,
+        }
     }
 
     pub fn permanent(reason: impl Into<String>) -> Self {
-        Self::Permanent { reason: reason.into() }
+        Self::Permanent {
+            reason: reason.into(),
+        }
     }
 }
 
@@ -77,21 +85,29 @@ impl Dispatcher {
 
     /// Claims one batch at `now` and sends it; returns the outcomes. For tests and benchmarks.
     pub async fn run_once(&self, now: i64) -> Result<Vec<Outcome>, DbErr> {
-        let batch = outbox::claim(&self.db, &self.owner, now, self.settings.lease_ms, self.settings.batch_size).await?;
+        let batch = outbox::claim(
+            &self.db,
+            &self.owner,
+            now,
+            self.settings.lease_ms,
+            self.settings.batch_size,
+        )
+        .await?;
         let mut outcomes = Vec::with_capacity(batch.len());
         for message in &batch {
-            outcomes.push(self.process(message).await);
+            outcomes.push(self.process(message, now).await);
         }
         Ok(outcomes)
     }
 
-    /// Sends one claimed message and records the outcome.
+    /// Sends one claimed message and records the outcome; `now` is the time the retry delay
+    /// counts from.
     #[tracing::instrument(skip_all, fields(message_id = message.id, kind = %message.kind, platform = %message.platform, tenant = %message.tenant, attempt = message.attempts))]
-    pub async fn process(&self, message: &outbox::OutboxMessage) -> Outcome {
+    pub async fn process(&self, message: &outbox::OutboxMessage, now: i64) -> Outcome {
         let started = Instant::now();
         let result = self.delivery.deliver(message).await;
         let elapsed = started.elapsed();
-        let now = now_ms();
+        let now = now + elapsed.as_millis() as i64;
         let attempts = u32::try_from(message.attempts).unwrap_or(0);
         let (recorded, outcome) = match result {
             Ok(receipt) => (
@@ -101,14 +117,26 @@ impl Dispatcher {
             Err(error) => {
                 let reason = error.to_string();
                 let retry_at = match &error {
-                    DeliveryError::Transient { retry_after, .. } if attempts < self.settings.outbox_max_attempts => {
-                        let delay = retry_after.unwrap_or_else(|| self.settings.backoff.delay(attempts));
+                    DeliveryError::Transient { retry_after, .. }
+                        if attempts < self.settings.outbox_max_attempts =>
+                    {
+                        let delay =
+                            retry_after.unwrap_or_else(|| self.settings.backoff.delay(attempts));
                         Some(now + delay.as_millis() as i64)
                     }
                     _ => None,
                 };
-                let outcome = if retry_at.is_some() { Outcome::Retry(reason.clone()) } else { Outcome::Dead(reason.clone()) };
-                (outbox::QUEUE.fail(&self.db, message.id, &self.owner, &reason, retry_at, now).await, outcome)
+                let outcome = if retry_at.is_some() {
+                    Outcome::Retry(reason.clone())
+                } else {
+                    Outcome::Dead(reason.clone())
+                };
+                (
+                    outbox::QUEUE
+                        .fail(&self.db, message.id, &self.owner, &reason, retry_at, now)
+                        .await,
+                    outcome,
+                )
             }
         };
         let outcome = match recorded {
@@ -127,7 +155,8 @@ impl Dispatcher {
             Outcome::Dead(_) => "dead",
             Outcome::LeaseLost => "lease_lost",
         };
-        self.metrics.observe_delivery(&message.platform, label, elapsed);
+        self.metrics
+            .observe_delivery(&message.platform, label, elapsed);
         match &outcome {
             Outcome::Sent => tracing::debug!("message sent"),
             Outcome::Retry(e) => tracing::warn!(error = %e, "send failed; will retry"),
@@ -144,11 +173,18 @@ impl runner::Consumer for Dispatcher {
     const QUEUE: &'static str = "outbox";
 
     async fn claim(&self) -> Result<Vec<Self::Item>, DbErr> {
-        outbox::claim(&self.db, &self.owner, now_ms(), self.settings.lease_ms, self.settings.batch_size).await
+        outbox::claim(
+            &self.db,
+            &self.owner,
+            now_ms(),
+            self.settings.lease_ms,
+            self.settings.batch_size,
+        )
+        .await
     }
 
     async fn process(&self, item: &Self::Item) {
-        Dispatcher::process(self, item).await;
+        Dispatcher::process(self, item, now_ms()).await;
     }
 
     fn id(item: &Self::Item) -> i64 {

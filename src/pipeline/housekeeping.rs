@@ -17,18 +17,28 @@ pub struct Purge {
 
 impl Purge {
     pub fn days(days: u32) -> Self {
-        Self { retention_ms: i64::from(days) * 24 * 3600 * 1000 }
+        Self {
+            retention_ms: i64::from(days) * 24 * 3600 * 1000,
+        }
     }
 
     /// Deletes what has expired at `now`; returns (inbox rows, outbox rows) deleted.
     pub async fn purge(&self, db: &impl ConnectionTrait, now: i64) -> Result<(u64, u64), DbErr> {
         let cutoff = now - self.retention_ms;
         let inbox = db
-            .execute_raw(stmt(db, "DELETE FROM inbox WHERE state = 'done' AND finished_at < $1", [cutoff.into()]))
+            .execute_raw(stmt(
+                db,
+                "DELETE FROM inbox WHERE state = 'done' AND finished_at < $1",
+                [cutoff.into()],
+            ))
             .await?
             .rows_affected();
         let outbox = db
-            .execute_raw(stmt(db, "DELETE FROM outbox WHERE state = 'sent' AND finished_at < $1", [cutoff.into()]))
+            .execute_raw(stmt(
+                db,
+                "DELETE FROM outbox WHERE state = 'sent' AND finished_at < $1",
+                [cutoff.into()],
+            ))
             .await?
             .rows_affected();
         Ok((inbox, outbox))

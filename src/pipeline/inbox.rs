@@ -75,7 +75,11 @@ const COLUMNS: &str = "id, platform, tenant, kind, dedupe_key, priority, payload
 
 /// Stores `event` unless its dedupe key is already there. Durable once this returns (on SQLite
 /// with synchronous=FULL; on PostgreSQL with the default synchronous_commit).
-pub async fn insert(db: &impl ConnectionTrait, event: &NewEvent, now: i64) -> Result<Stored, DbErr> {
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    event: &NewEvent,
+    now: i64,
+) -> Result<Stored, DbErr> {
     let row = db
         .query_one_raw(stmt(
             db,
@@ -124,7 +128,12 @@ pub async fn claim(
 
 /// Marks a claimed event done, if `owner` still holds it. Run inside the handler's transaction
 /// first, so that the row stays locked until the handler's effects commit with it.
-pub async fn finish(db: &impl ConnectionTrait, id: i64, owner: &str, now: i64) -> Result<bool, DbErr> {
+pub async fn finish(
+    db: &impl ConnectionTrait,
+    id: i64,
+    owner: &str,
+    now: i64,
+) -> Result<bool, DbErr> {
     let result = db
         .execute_raw(stmt(
             db,

@@ -134,7 +134,12 @@ pub async fn mark_sent(
             db,
             "UPDATE outbox SET state = 'sent', receipt = $3, finished_at = $4, last_error = NULL, \
              lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2",
-            [id.into(), owner.into(), receipt.to_string().into(), now.into()],
+            [
+                id.into(),
+                owner.into(),
+                receipt.to_string().into(),
+                now.into(),
+            ],
         ))
         .await?;
     Ok(result.rows_affected() == 1)

@@ -5,7 +5,11 @@
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Statement, Value};
 
 /// A statement with `$1`-style placeholders (both drivers accept them) for `db`'s backend.
-pub fn stmt(db: &impl ConnectionTrait, sql: &str, values: impl IntoIterator<Item = Value>) -> Statement {
+pub fn stmt(
+    db: &impl ConnectionTrait,
+    sql: &str,
+    values: impl IntoIterator<Item = Value>,
+) -> Statement {
     Statement::from_sql_and_values(db.get_database_backend(), sql, values)
 }
 
@@ -46,9 +50,16 @@ impl Queue {
             order = self.order_by,
             columns = self.columns,
         );
-        let values = [owner.into(), (now + lease_ms).into(), now.into(), i64::from(limit).into()];
+        let values = [
+            owner.into(),
+            (now + lease_ms).into(),
+            now.into(),
+            i64::from(limit).into(),
+        ];
         let rows = db.query_all_raw(stmt(db, &sql, values)).await?;
-        rows.iter().map(|row| T::from_query_result(row, "")).collect()
+        rows.iter()
+            .map(|row| T::from_query_result(row, ""))
+            .collect()
     }
 
     /// Records a failed attempt of a row `owner` holds: due again at `retry_at`, or in the
@@ -71,32 +82,58 @@ impl Queue {
              lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2",
             self.table
         );
-        let values = [id.into(), owner.into(), state.into(), error.into(), available_at, finished_at];
-        Ok(db.execute_raw(stmt(db, &sql, values)).await?.rows_affected() == 1)
+        let values = [
+            id.into(),
+            owner.into(),
+            state.into(),
+            error.into(),
+            available_at,
+            finished_at,
+        ];
+        Ok(db
+            .execute_raw(stmt(db, &sql, values))
+            .await?
+            .rows_affected()
+            == 1)
     }
 
     /// Gives claimed but unstarted rows back (at shutdown) without counting the attempt.
-    pub async fn release(&self, db: &impl ConnectionTrait, ids: &[i64], owner: &str) -> Result<(), DbErr> {
+    pub async fn release(
+        &self,
+        db: &impl ConnectionTrait,
+        ids: &[i64],
+        owner: &str,
+    ) -> Result<(), DbErr> {
         let sql = format!(
             "UPDATE {} SET lease_owner = NULL, lease_until = NULL, attempts = attempts - 1 \
              WHERE id = $1 AND lease_owner = $2 AND state = 'pending'",
             self.table
         );
         for id in ids {
-            db.execute_raw(stmt(db, &sql, [(*id).into(), owner.into()])).await?;
+            db.execute_raw(stmt(db, &sql, [(*id).into(), owner.into()]))
+                .await?;
         }
         Ok(())
     }
 
     /// Puts a row in the failed state back in the queue, due now, with a fresh attempt count.
-    pub async fn requeue(&self, db: &impl ConnectionTrait, id: i64, now: i64) -> Result<bool, DbErr> {
+    pub async fn requeue(
+        &self,
+        db: &impl ConnectionTrait,
+        id: i64,
+        now: i64,
+    ) -> Result<bool, DbErr> {
         let sql = format!(
             "UPDATE {} SET state = 'pending', attempts = 0, available_at = $2, finished_at = NULL, \
              lease_owner = NULL, lease_until = NULL WHERE id = $1 AND state = $3",
             self.table
         );
         let values = [id.into(), now.into(), self.failed_state.into()];
-        Ok(db.execute_raw(stmt(db, &sql, values)).await?.rows_affected() == 1)
+        Ok(db
+            .execute_raw(stmt(db, &sql, values))
+            .await?
+            .rows_affected()
+            == 1)
     }
 
     /// Rows in `state`, newest first.
@@ -110,19 +147,31 @@ impl Queue {
             "SELECT {} FROM {} WHERE state = $1 ORDER BY id DESC LIMIT $2",
             self.columns, self.table
         );
-        let rows = db.query_all_raw(stmt(db, &sql, [state.into(), i64::from(limit).into()])).await?;
-        rows.iter().map(|row| T::from_query_result(row, "")).collect()
+        let rows = db
+            .query_all_raw(stmt(db, &sql, [state.into(), i64::from(limit).into()]))
+            .await?;
+        rows.iter()
+            .map(|row| T::from_query_result(row, ""))
+            .collect()
     }
 
     /// One row by id.
-    pub async fn get<T: FromQueryResult>(&self, db: &impl ConnectionTrait, id: i64) -> Result<Option<T>, DbErr> {
+    pub async fn get<T: FromQueryResult>(
+        &self,
+        db: &impl ConnectionTrait,
+        id: i64,
+    ) -> Result<Option<T>, DbErr> {
         let sql = format!("SELECT {} FROM {} WHERE id = $1", self.columns, self.table);
         let row = db.query_one_raw(stmt(db, &sql, [id.into()])).await?;
         row.map(|row| T::from_query_result(&row, "")).transpose()
     }
 
     /// The state of one row, if it exists.
-    pub async fn state_of(&self, db: &impl ConnectionTrait, id: i64) -> Result<Option<String>, DbErr> {
+    pub async fn state_of(
+        &self,
+        db: &impl ConnectionTrait,
+        id: i64,
+    ) -> Result<Option<String>, DbErr> {
         let sql = format!("SELECT state FROM {} WHERE id = $1", self.table);
         let row = db.query_one_raw(stmt(db, &sql, [id.into()])).await?;
         row.map(|row| row.try_get("", "state")).transpose()
@@ -130,7 +179,10 @@ impl Queue {
 
     /// Rows per state, for metrics and the admin API.
     pub async fn depth(&self, db: &impl ConnectionTrait) -> Result<Vec<(String, i64)>, DbErr> {
-        let sql = format!("SELECT state, COUNT(*) AS n FROM {} GROUP BY state", self.table);
+        let sql = format!(
+            "SELECT state, COUNT(*) AS n FROM {} GROUP BY state",
+            self.table
+        );
         let rows = db.query_all_raw(stmt(db, &sql, [])).await?;
         rows.iter()
             .map(|row| Ok((row.try_get("", "state")?, row.try_get("", "n")?)))

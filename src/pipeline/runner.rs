@@ -22,7 +22,12 @@ pub trait Consumer: Send + Sync {
 }
 
 /// Runs `consumer` until `shutdown`.
-pub async fn run<C: Consumer>(consumer: &C, poll: Duration, wake: &Notify, shutdown: &CancellationToken) {
+pub async fn run<C: Consumer>(
+    consumer: &C,
+    poll: Duration,
+    wake: &Notify,
+    shutdown: &CancellationToken,
+) {
     while !shutdown.is_cancelled() {
         let batch = consumer.claim().await.unwrap_or_else(|e| {
             tracing::warn!(queue = C::QUEUE, error = %e, "claim failed");
@@ -44,10 +49,10 @@ pub async fn run<C: Consumer>(consumer: &C, poll: Duration, wake: &Notify, shutd
             }
         }
         let unstarted: Vec<i64> = rest.map(C::id).collect();
-        if !unstarted.is_empty() {
-            if let Err(e) = consumer.release(&unstarted).await {
-                tracing::warn!(queue = C::QUEUE, error = %e, "release failed; the rows return when their lease ends");
-            }
+        if !unstarted.is_empty()
+            && let Err(e) = consumer.release(&unstarted).await
+        {
+            tracing::warn!(queue = C::QUEUE, error = %e, "release failed; the rows return when their lease ends");
         }
     }
 }

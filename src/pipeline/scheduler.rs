@@ -41,13 +41,26 @@ pub struct Scheduler {
 
 impl Scheduler {
     pub fn new(db: DatabaseConnection, owner: impl Into<String>) -> Self {
-        Self { db, owner: owner.into(), jobs: Vec::new() }
+        Self {
+            db,
+            owner: owner.into(),
+            jobs: Vec::new(),
+        }
     }
 
     /// Adds `job`, run every `every` (at least one millisecond).
-    pub fn register(&mut self, name: &'static str, every: Duration, job: Arc<dyn Job>) -> &mut Self {
+    pub fn register(
+        &mut self,
+        name: &'static str,
+        every: Duration,
+        job: Arc<dyn Job>,
+    ) -> &mut Self {
         let every_ms = (every.as_millis() as i64).max(1);
-        self.jobs.push(Entry { name, every_ms, job });
+        self.jobs.push(Entry {
+            name,
+            every_ms,
+            job,
+        });
         self
     }
 
@@ -97,7 +110,12 @@ impl Scheduler {
                 &self.db,
                 "UPDATE scheduler_job SET next_run_at = $2, last_run_at = $3, last_owner = $4 \
                  WHERE name = $1 AND next_run_at <= $3",
-                [entry.name.into(), (tick + entry.every_ms).into(), now.into(), self.owner.clone().into()],
+                [
+                    entry.name.into(),
+                    (tick + entry.every_ms).into(),
+                    now.into(),
+                    self.owner.clone().into(),
+                ],
             ))
             .await?;
         Ok(taken.rows_affected() == 1)

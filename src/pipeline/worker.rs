@@ -53,7 +53,11 @@ impl<'a> Effects<'a> {
 /// Applies one kind of event.
 #[async_trait]
 pub trait EventHandler: Send + Sync {
-    async fn handle(&self, effects: &Effects<'_>, event: &inbox::InboxEvent) -> Result<(), HandlerError>;
+    async fn handle(
+        &self,
+        effects: &Effects<'_>,
+        event: &inbox::InboxEvent,
+    ) -> Result<(), HandlerError>;
 }
 
 /// Handlers by event kind.
@@ -61,7 +65,11 @@ pub trait EventHandler: Send + Sync {
 pub struct Handlers(HashMap<String, Arc<dyn EventHandler>>);
 
 impl Handlers {
-    pub fn register(&mut self, kind: impl Into<String>, handler: Arc<dyn EventHandler>) -> &mut Self {
+    pub fn register(
+        &mut self,
+        kind: impl Into<String>,
+        handler: Arc<dyn EventHandler>,
+    ) -> &mut Self {
         self.0.insert(kind.into(), handler);
         self
     }
@@ -104,22 +112,33 @@ impl Worker {
     /// Claims one batch at `now` and processes it; returns the outcomes. For tests and
     /// benchmarks that drive the worker step by step.
     pub async fn run_once(&self, now: i64) -> Result<Vec<Outcome>, DbErr> {
-        let batch = inbox::claim(&self.db, &self.owner, now, self.settings.lease_ms, self.settings.batch_size).await?;
+        let batch = inbox::claim(
+            &self.db,
+            &self.owner,
+            now,
+            self.settings.lease_ms,
+            self.settings.batch_size,
+        )
+        .await?;
         let mut outcomes = Vec::with_capacity(batch.len());
         for event in &batch {
-            outcomes.push(self.process(event).await);
+            outcomes.push(self.process(event, now).await);
         }
         Ok(outcomes)
     }
 
-    /// Applies one claimed event and records the outcome.
+    /// Applies one claimed event and records the outcome; `now` is the handler's "now" and the
+    /// time a retry delay counts from.
     #[tracing::instrument(skip_all, fields(event_id = event.id, kind = %event.kind, tenant = %event.tenant, attempt = event.attempts))]
-    pub async fn process(&self, event: &inbox::InboxEvent) -> Outcome {
+    pub async fn process(&self, event: &inbox::InboxEvent, now: i64) -> Outcome {
         let started = Instant::now();
-        let outcome = match self.apply(event).await {
+        let outcome = match self.apply(event, now).await {
             Ok(true) => Outcome::Done,
             Ok(false) => Outcome::LeaseLost,
-            Err(error) => self.record_failure(event, error).await,
+            Err(error) => {
+                let now = now + started.elapsed().as_millis() as i64;
+                self.record_failure(event, error, now).await
+            }
         };
         let label = match &outcome {
             Outcome::Done => "done",
@@ -127,24 +146,25 @@ impl Worker {
             Outcome::Parked(_) => "parked",
             Outcome::LeaseLost => "lease_lost",
         };
-        self.metrics.observe_handler(&event.kind, label, started.elapsed());
+        self.metrics
+            .observe_handler(&event.kind, label, started.elapsed());
         match &outcome {
             Outcome::Done => tracing::debug!("event handled"),
             Outcome::Retry(e) => tracing::warn!(error = %e, "event failed; will retry"),
             Outcome::Parked(e) => tracing::error!(error = %e, "event parked"),
-            Outcome::LeaseLost => tracing::warn!("lease lost to another worker; effects rolled back"),
+            Outcome::LeaseLost => {
+                tracing::warn!("lease lost to another worker; effects rolled back")
+            }
         }
         outcome
     }
 
     /// Runs the handler in one transaction with the event's completion. `Ok(false)` when the
     /// lease was lost before the transaction began.
-    async fn apply(&self, event: &inbox::InboxEvent) -> Result<bool, HandlerError> {
-        let handler = self
-            .handlers
-            .get(&event.kind)
-            .ok_or_else(|| HandlerError::Permanent(format!("no handler for event kind `{}`", event.kind)))?;
-        let now = now_ms();
+    async fn apply(&self, event: &inbox::InboxEvent, now: i64) -> Result<bool, HandlerError> {
+        let handler = self.handlers.get(&event.kind).ok_or_else(|| {
+            HandlerError::Permanent(format!("no handler for event kind `{}`", event.kind))
+        })?;
         let txn = self.db.begin().await?;
         // First statement: on PostgreSQL it locks the row until commit; on SQLite it takes the
         // write lock. Either way no other worker can finish the same event meanwhile.
@@ -152,7 +172,11 @@ impl Worker {
             txn.rollback().await?;
             return Ok(false);
         }
-        let effects = Effects { txn: &txn, event_id: event.id, now };
+        let effects = Effects {
+            txn: &txn,
+            event_id: event.id,
+            now,
+        };
         match handler.handle(&effects, event).await {
             Ok(()) => {
                 txn.commit().await?;
@@ -165,14 +189,21 @@ impl Worker {
         }
     }
 
-    async fn record_failure(&self, event: &inbox::InboxEvent, error: HandlerError) -> Outcome {
-        let now = now_ms();
+    async fn record_failure(
+        &self,
+        event: &inbox::InboxEvent,
+        error: HandlerError,
+        now: i64,
+    ) -> Outcome {
         let attempts = u32::try_from(event.attempts).unwrap_or(0);
         let permanent = matches!(error, HandlerError::Permanent(_));
         let message = error.to_string();
         let retry_at = (!permanent && attempts < self.settings.inbox_max_attempts)
             .then(|| now + self.settings.backoff.delay(attempts).as_millis() as i64);
-        match inbox::QUEUE.fail(&self.db, event.id, &self.owner, &message, retry_at, now).await {
+        match inbox::QUEUE
+            .fail(&self.db, event.id, &self.owner, &message, retry_at, now)
+            .await
+        {
             Ok(true) if retry_at.is_some() => Outcome::Retry(message),
             Ok(true) => Outcome::Parked(message),
             Ok(false) => Outcome::LeaseLost,
@@ -191,11 +222,18 @@ impl runner::Consumer for Worker {
     const QUEUE: &'static str = "inbox";
 
     async fn claim(&self) -> Result<Vec<Self::Item>, DbErr> {
-        inbox::claim(&self.db, &self.owner, now_ms(), self.settings.lease_ms, self.settings.batch_size).await
+        inbox::claim(
+            &self.db,
+            &self.owner,
+            now_ms(),
+            self.settings.lease_ms,
+            self.settings.batch_size,
+        )
+        .await
     }
 
     async fn process(&self, item: &Self::Item) {
-        Worker::process(self, item).await;
+        Worker::process(self, item, now_ms()).await;
     }
 
     fn id(item: &Self::Item) -> i64 {

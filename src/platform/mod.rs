@@ -13,7 +13,11 @@ use crate::pipeline::{Delivery, DeliveryError, OutboxMessage, Receipt};
 pub struct Platforms(HashMap<String, Arc<dyn Delivery>>);
 
 impl Platforms {
-    pub fn register(&mut self, platform: impl Into<String>, delivery: Arc<dyn Delivery>) -> &mut Self {
+    pub fn register(
+        &mut self,
+        platform: impl Into<String>,
+        delivery: Arc<dyn Delivery>,
+    ) -> &mut Self {
         self.0.insert(platform.into(), delivery);
         self
     }

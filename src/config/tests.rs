@@ -1,0 +1,266 @@
+//! Loading and validation: every kind of error names its key; overrides, indirection and
+//! redaction behave as documented.
+
+use std::{collections::HashMap, io::Write};
+
+use super::*;
+
+fn source(
+    toml: Option<&str>,
+    env: &[(&str, &str)],
+) -> (ConfigSource, Option<tempfile::NamedTempFile>) {
+    let file = toml.map(|text| {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+        f
+    });
+    let env: HashMap<String, String> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    (
+        ConfigSource {
+            file: file.as_ref().map(|f| f.path().to_path_buf()),
+            env,
+        },
+        file,
+    )
+}
+
+fn load(toml: Option<&str>, env: &[(&str, &str)]) -> Result<Loaded, ConfigError> {
+    let (src, _file) = source(toml, env);
+    src.load()
+}
+
+#[test]
+fn no_file_gives_the_embedded_defaults() {
+    let loaded = load(None, &[]).unwrap();
+    assert_eq!(loaded.origin, Origin::Defaults);
+    let c = loaded.config;
+    assert_eq!(c.server.listen.to_string(), "127.0.0.1:8080");
+    assert_eq!(c.database.url.as_str(), "sqlite://salesbot.db?mode=rwc");
+    assert_eq!(c.server.body_limit_bytes, 1024 * 1024);
+    assert!(c.admin.token.is_none());
+}
+
+#[test]
+fn file_values_replace_defaults_and_keep_the_rest() {
+    let c = load(Some("[server]\nlisten = \"0.0.0.0:9000\"\n"), &[])
+        .unwrap()
+        .config;
+    assert_eq!(c.server.listen.to_string(), "0.0.0.0:9000");
+    assert_eq!(c.server.public_base_url, "http://127.0.0.1:8080");
+}
+
+#[test]
+fn environment_overrides_the_file_with_typed_values() {
+    let c = load(
+        Some("[server]\nbody_limit_bytes = 10\n[database]\nurl = \"sqlite://a.db\"\n"),
+        &[
+            ("SALESBOT_SERVER__BODY_LIMIT_BYTES", "2048"),
+            ("SALESBOT_DATABASE__URL", "postgres://u:pw@db/x"),
+            ("SALESBOT_ADMIN__TOKEN", "12345"),
+            ("SALESBOT_LOG__FORMAT", "json"),
+        ],
+    )
+    .unwrap()
+    .config;
+    assert_eq!(c.server.body_limit_bytes, 2048);
+    assert_eq!(c.database.url.as_str(), "postgres://u:pw@db/x");
+    // Digits stay a string where a string is expected.
+    assert_eq!(c.admin.token.unwrap().expose(), "12345");
+    assert_eq!(c.log.format, LogFormat::Json);
+}
+
+#[test]
+fn variables_without_a_level_separator_are_not_overrides() {
+    // SALESBOT_CONFIG names the file; SALESBOT_ADMIN_TOKEN is a secret named by env:.
+    let c = load(
+        Some("[admin]\ntoken = \"env:SALESBOT_ADMIN_TOKEN\"\n"),
+        &[
+            ("SALESBOT_CONFIG", "/x.toml"),
+            ("SALESBOT_ADMIN_TOKEN", "s3cret"),
+        ],
+    )
+    .unwrap()
+    .config;
+    assert_eq!(c.admin.token.unwrap().expose(), "s3cret");
+}
+
+#[test]
+fn env_indirection_reads_the_named_variable() {
+    let c = load(
+        Some("[database]\nurl = \"env:DB_URL\"\n"),
+        &[("DB_URL", "postgres://h/db")],
+    )
+    .unwrap()
+    .config;
+    assert_eq!(c.database.url.as_str(), "postgres://h/db");
+    // An override may use indirection too.
+    let c = load(
+        None,
+        &[
+            ("SALESBOT_ADMIN__TOKEN", "env:TOKEN_VAR"),
+            ("TOKEN_VAR", "abc"),
+        ],
+    )
+    .unwrap()
+    .config;
+    assert_eq!(c.admin.token.unwrap().expose(), "abc");
+}
+
+#[test]
+fn env_indirection_to_a_missing_variable_names_key_and_variable() {
+    let err = load(Some("[admin]\ntoken = \"env:NOPE_NOT_SET\"\n"), &[]).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        matches!(err, ConfigError::Key { ref key, .. } if key == "admin.token"),
+        "{text}"
+    );
+    assert!(
+        text.contains("NOPE_NOT_SET") && text.contains("not set"),
+        "{text}"
+    );
+    let err = load(Some("[admin]\ntoken = \"env:\"\n"), &[]).unwrap_err();
+    assert!(err.to_string().contains("variable name"), "{err}");
+}
+
+#[test]
+fn unknown_key_in_the_file_is_named() {
+    let err = load(Some("[server]\nlistn = \"0.0.0.0:1\"\n"), &[]).unwrap_err();
+    assert!(
+        matches!(err, ConfigError::Key { ref key, .. } if key == "server.listn"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("unknown field"), "{err}");
+    let err = load(Some("[servr]\n"), &[]).unwrap_err();
+    assert!(
+        matches!(err, ConfigError::Key { ref key, .. } if key == "servr"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_key_from_the_environment_names_the_variable() {
+    let err = load(None, &[("SALESBOT_SERVER__LISTN", "x")]).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("server.listn") && text.contains("SALESBOT_SERVER__LISTN"),
+        "{text}"
+    );
+}
+
+#[test]
+fn wrong_type_names_the_key_and_the_reason() {
+    let err = load(Some("[server]\nlisten = 8080\n"), &[]).unwrap_err();
+    assert!(
+        matches!(err, ConfigError::Key { ref key, .. } if key == "server.listen"),
+        "{err}"
+    );
+    let err = load(Some("[server]\nlisten = \"localhost\"\n"), &[]).unwrap_err();
+    assert!(err.to_string().contains("server.listen"), "{err}");
+    let err = load(None, &[("SALESBOT_SERVER__BODY_LIMIT_BYTES", "lots")]).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("SALESBOT_SERVER__BODY_LIMIT_BYTES") && text.contains("whole number"),
+        "{text}"
+    );
+    let err = load(
+        None,
+        &[
+            ("SALESBOT_SERVER", "x"),
+            ("SALESBOT_SERVER__LISTEN__PORT", "1"),
+        ],
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("single value"), "{err}");
+}
+
+#[test]
+fn syntax_errors_name_the_file_and_line() {
+    let (src, file) = source(Some("[server]\nlisten = \n"), &[]);
+    let err = src.load().unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, ConfigError::Syntax { .. }));
+    assert!(
+        text.contains(&file.unwrap().path().display().to_string()) && text.contains("line 2"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_missing_file_is_a_read_error() {
+    let src = ConfigSource {
+        file: Some("/nonexistent/salesbot.toml".into()),
+        env: HashMap::new(),
+    };
+    let err = src.load().unwrap_err();
+    assert!(matches!(err, ConfigError::Read { .. }));
+    assert!(err.to_string().contains("/nonexistent/salesbot.toml"));
+}
+
+#[test]
+fn invalid_values_are_rejected_by_key() {
+    for (toml, key) in [
+        ("[database]\nurl = \"mysql://x/y\"\n", "database.url"),
+        (
+            "[server]\npublic_base_url = \"ftp://x\"\n",
+            "server.public_base_url",
+        ),
+        (
+            "[server]\nbody_limit_bytes = 0\n",
+            "server.body_limit_bytes",
+        ),
+        ("[pipeline]\nworkers = 0\n", "pipeline.workers"),
+        (
+            "[pipeline]\nretry_base_ms = 500\nretry_max_ms = 100\n",
+            "pipeline.retry_max_ms",
+        ),
+        ("[log]\nformat = \"xml\"\n", "log.format"),
+    ] {
+        let err = load(Some(toml), &[]).unwrap_err();
+        assert!(err.to_string().contains(key), "{toml}: {err}");
+    }
+}
+
+#[test]
+fn rust_log_wins_over_the_configured_filter() {
+    let c = load(Some("[log]\nfilter = \"warn\"\n"), &[("RUST_LOG", "debug")])
+        .unwrap()
+        .config;
+    assert_eq!(c.log.filter, "debug");
+}
+
+#[test]
+fn secrets_never_appear_in_debug_or_serialized_output() {
+    let c = load(
+        Some("[admin]\ntoken = \"tok-SECRET-1\"\n[database]\nurl = \"postgres://app:pw-SECRET-2@db:5432/x\"\n"),
+        &[],
+    )
+    .unwrap()
+    .config;
+    let debug = format!("{c:?}");
+    let printed = toml::to_string(&c).unwrap();
+    for out in [&debug, &printed] {
+        assert!(!out.contains("SECRET"), "{out}");
+        assert!(out.contains("postgres://app:***@db:5432/x"), "{out}");
+    }
+    assert!(debug.contains("[redacted]"));
+    assert_eq!(c.admin.token.unwrap().expose(), "tok-SECRET-1");
+}
+
+#[test]
+fn database_url_redaction_keeps_urls_without_password() {
+    assert_eq!(
+        DatabaseUrl("postgres://u@h/d".into()).redacted(),
+        "postgres://u@h/d"
+    );
+    assert_eq!(
+        DatabaseUrl("sqlite://x.db?mode=rwc".into()).redacted(),
+        "sqlite://x.db?mode=rwc"
+    );
+    assert_eq!(
+        DatabaseUrl("postgres://u:p@h/d".into()).redacted(),
+        "postgres://u:***@h/d"
+    );
+}

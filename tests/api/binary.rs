@@ -1,0 +1,196 @@
+//! The `salesbot` binary as a user runs it: help, config errors, serve on SQLite with no config
+//! (relative and absolute paths) and on PostgreSQL, SIGTERM ends it with status 0.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use crate::helpers::{PG_ENV, pg_url};
+
+const BIN: &str = env!("CARGO_BIN_EXE_salesbot");
+
+fn salesbot(dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(dir)
+        .env_remove("SALESBOT_CONFIG")
+        .env_remove("RUST_LOG");
+    cmd
+}
+
+/// Starts `serve` on a free port; returns the child and its base URL once it is serving.
+fn serve(mut cmd: Command) -> (Child, String) {
+    let mut child = cmd
+        .args(["--log-json", "serve"])
+        .env("SALESBOT_SERVER__LISTEN", "127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut lines = stdout.lines();
+    let address = loop {
+        let line = lines
+            .next()
+            .expect("salesbot exited before serving")
+            .unwrap();
+        let entry: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        if entry["message"] == "salesbot is serving" {
+            break entry["listen"].as_str().unwrap().to_string();
+        }
+    };
+    // Keep draining the log so the child never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, format!("http://{address}"))
+}
+
+fn terminate(mut child: Child) -> std::process::ExitStatus {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for _ in 0..500 {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    panic!("salesbot did not stop within 10 s of SIGTERM");
+}
+
+async fn get(url: String) -> reqwest::Response {
+    reqwest::get(url).await.unwrap()
+}
+
+#[tokio::test]
+async fn serve_with_no_config_uses_sqlite_in_the_current_directory_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, base) = serve(salesbot(dir.path()));
+    assert_eq!(get(format!("{base}/healthz")).await.status(), 200);
+    assert_eq!(get(format!("{base}/readyz")).await.status(), 200);
+    let status = terminate(child);
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    assert!(
+        dir.path().join("salesbot.db").exists(),
+        "the default database is ./salesbot.db"
+    );
+}
+
+#[tokio::test]
+async fn an_absolute_sqlite_path_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("data").join("abs.db");
+    std::fs::create_dir_all(db.parent().unwrap()).unwrap();
+    let url = format!("sqlite://{}?mode=rwc", db.display());
+    assert!(url.starts_with("sqlite:///"));
+    let output = salesbot(dir.path())
+        .args(["migrate"])
+        .env("SALESBOT_DATABASE__URL", &url)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(db.exists());
+}
+
+#[tokio::test]
+async fn serve_runs_on_postgres_when_the_url_says_so() {
+    let Some(base) = pg_url() else {
+        println!("skipped: {PG_ENV} is not set; PostgreSQL tests need a server to run against");
+        return;
+    };
+    let server = sea_orm::Database::connect(&base).await.unwrap();
+    let name = format!("sbt_{}_{:08x}", std::process::id(), fastrand::u32(..));
+    sea_orm::ConnectionTrait::execute_unprepared(&server, &format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = salesbot(dir.path());
+    cmd.env(
+        "SALESBOT_DATABASE__URL",
+        crate::helpers::database_url(&base, &name),
+    );
+    let (child, url) = serve(cmd);
+    assert_eq!(get(format!("{url}/readyz")).await.status(), 200);
+    assert_eq!(terminate(child).code(), Some(0));
+    assert!(
+        !dir.path().join("salesbot.db").exists(),
+        "no SQLite file when running on PostgreSQL"
+    );
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &server,
+        &format!("DROP DATABASE {name} WITH (FORCE)"),
+    )
+    .await
+    .unwrap();
+}
+
+#[test]
+fn help_and_version_explain_the_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = salesbot(dir.path()).arg("--help").output().unwrap();
+    let text = String::from_utf8(help.stdout).unwrap();
+    for word in [
+        "serve",
+        "migrate",
+        "config",
+        "--config",
+        "SALESBOT_CONFIG",
+        "SALESBOT_DATABASE__URL",
+    ] {
+        assert!(text.contains(word), "--help lacks {word}:\n{text}");
+    }
+    let version = salesbot(dir.path()).arg("--version").output().unwrap();
+    assert_eq!(
+        String::from_utf8(version.stdout).unwrap().trim(),
+        format!("salesbot {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn a_bad_configuration_stops_with_the_key_and_status_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = salesbot(dir.path())
+        .args(["serve"])
+        .env("SALESBOT_SERVER__LISTEN", "not-an-address")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("server.listen") && stderr.contains("SALESBOT_SERVER__LISTEN"),
+        "{stderr}"
+    );
+    assert!(
+        !dir.path().join("salesbot.db").exists(),
+        "nothing is created on a bad configuration"
+    );
+}
+
+#[test]
+fn config_prints_the_effective_configuration_without_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = salesbot(dir.path())
+        .args(["config"])
+        .env("SALESBOT_ADMIN__TOKEN", "env:MY_ADMIN_TOKEN")
+        .env("MY_ADMIN_TOKEN", "very-secret-value")
+        .env("SALESBOT_DATABASE__URL", "postgres://app:db-password@db/x")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.contains("[redacted]") && text.contains("postgres://app:***@db/x"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("very-secret-value") && !text.contains("db-password"),
+        "{text}"
+    );
+}

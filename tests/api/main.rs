@@ -1,0 +1,13 @@
+//! Black-box tests of salesbot: the pipeline against real SQLite and PostgreSQL databases, the
+//! HTTP surface on port 0, and the binary itself. PostgreSQL tests run when
+//! `SALESBOT_TEST_PG_URL` is set (`.ci/run` sets it) and are skipped with a printed reason
+//! otherwise.
+
+mod helpers;
+
+mod binary;
+mod http;
+mod inbox;
+mod migrations;
+mod outbox;
+mod scheduler;
