@@ -11,7 +11,7 @@ use sea_orm::{DatabaseConnection, DbErr};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::{Settings, clock::now_ms, outbox, runner};
+use super::{Settings, outbox, runner};
 use crate::metrics::Metrics;
 
 /// What the platform answered to a successful send, kept on the row (e.g. a message id, or the
@@ -83,21 +83,9 @@ impl Dispatcher {
         runner::run(&self, self.settings.poll_interval, &self.wake, &shutdown).await;
     }
 
-    /// Claims one batch at `now` and sends it; returns the outcomes. For tests and benchmarks.
+    /// Claims one batch at `now` and works through it; returns the outcomes.
     pub async fn run_once(&self, now: i64) -> Result<Vec<Outcome>, DbErr> {
-        let batch = outbox::claim(
-            &self.db,
-            &self.owner,
-            now,
-            self.settings.lease_ms,
-            self.settings.batch_size,
-        )
-        .await?;
-        let mut outcomes = Vec::with_capacity(batch.len());
-        for message in &batch {
-            outcomes.push(self.process(message, now).await);
-        }
-        Ok(outcomes)
+        runner::run_once(self, now).await
     }
 
     /// Sends one claimed message and records the outcome; `now` is the time the retry delay
@@ -170,21 +158,16 @@ impl Dispatcher {
 #[async_trait]
 impl runner::Consumer for Dispatcher {
     type Item = outbox::OutboxMessage;
+    type Outcome = Outcome;
     const QUEUE: &'static str = "outbox";
 
-    async fn claim(&self) -> Result<Vec<Self::Item>, DbErr> {
-        outbox::claim(
-            &self.db,
-            &self.owner,
-            now_ms(),
-            self.settings.lease_ms,
-            self.settings.batch_size,
-        )
-        .await
+    async fn claim(&self, now: i64) -> Result<Vec<Self::Item>, DbErr> {
+        let s = &self.settings;
+        outbox::claim(&self.db, &self.owner, now, s.lease_ms, s.batch_size).await
     }
 
-    async fn process(&self, item: &Self::Item) {
-        Dispatcher::process(self, item, now_ms()).await;
+    async fn process(&self, item: &Self::Item, now: i64) -> Outcome {
+        Dispatcher::process(self, item, now).await
     }
 
     fn id(item: &Self::Item) -> i64 {

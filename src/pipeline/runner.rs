@@ -9,16 +9,32 @@ use sea_orm::DbErr;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use super::clock::now_ms;
+
 /// Something that consumes a leased queue.
 #[async_trait]
 pub trait Consumer: Send + Sync {
     type Item: Send + Sync;
+    type Outcome: Send;
     /// For log lines: `inbox` or `outbox`.
     const QUEUE: &'static str;
-    async fn claim(&self) -> Result<Vec<Self::Item>, DbErr>;
-    async fn process(&self, item: &Self::Item);
+    /// Claims a batch of rows due at `now`.
+    async fn claim(&self, now: i64) -> Result<Vec<Self::Item>, DbErr>;
+    /// Works one claimed row; `now` is when the work started.
+    async fn process(&self, item: &Self::Item, now: i64) -> Self::Outcome;
     fn id(item: &Self::Item) -> i64;
     async fn release(&self, ids: &[i64]) -> Result<(), DbErr>;
+}
+
+/// Claims one batch at `now` and works through it; returns the outcomes. Tests and benchmarks
+/// drive workers and dispatchers with it step by step, with a clock of their choosing.
+pub async fn run_once<C: Consumer>(consumer: &C, now: i64) -> Result<Vec<C::Outcome>, DbErr> {
+    let batch = consumer.claim(now).await?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for item in &batch {
+        outcomes.push(consumer.process(item, now).await);
+    }
+    Ok(outcomes)
 }
 
 /// Runs `consumer` until `shutdown`.
@@ -29,7 +45,7 @@ pub async fn run<C: Consumer>(
     shutdown: &CancellationToken,
 ) {
     while !shutdown.is_cancelled() {
-        let batch = consumer.claim().await.unwrap_or_else(|e| {
+        let batch = consumer.claim(now_ms()).await.unwrap_or_else(|e| {
             tracing::warn!(queue = C::QUEUE, error = %e, "claim failed");
             Vec::new()
         });
@@ -43,7 +59,7 @@ pub async fn run<C: Consumer>(
         }
         let mut rest = batch.iter();
         for item in rest.by_ref() {
-            consumer.process(item).await;
+            consumer.process(item, now_ms()).await;
             if shutdown.is_cancelled() {
                 break;
             }

@@ -9,7 +9,7 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::{Settings, clock::now_ms, inbox, outbox, runner};
+use super::{Settings, inbox, outbox, runner};
 use crate::metrics::Metrics;
 
 /// Why a handler failed.
@@ -109,22 +109,9 @@ impl Worker {
         runner::run(&self, self.settings.poll_interval, &self.wake, &shutdown).await;
     }
 
-    /// Claims one batch at `now` and processes it; returns the outcomes. For tests and
-    /// benchmarks that drive the worker step by step.
+    /// Claims one batch at `now` and works through it; returns the outcomes.
     pub async fn run_once(&self, now: i64) -> Result<Vec<Outcome>, DbErr> {
-        let batch = inbox::claim(
-            &self.db,
-            &self.owner,
-            now,
-            self.settings.lease_ms,
-            self.settings.batch_size,
-        )
-        .await?;
-        let mut outcomes = Vec::with_capacity(batch.len());
-        for event in &batch {
-            outcomes.push(self.process(event, now).await);
-        }
-        Ok(outcomes)
+        runner::run_once(self, now).await
     }
 
     /// Applies one claimed event and records the outcome; `now` is the handler's "now" and the
@@ -219,21 +206,16 @@ impl Worker {
 #[async_trait]
 impl runner::Consumer for Worker {
     type Item = inbox::InboxEvent;
+    type Outcome = Outcome;
     const QUEUE: &'static str = "inbox";
 
-    async fn claim(&self) -> Result<Vec<Self::Item>, DbErr> {
-        inbox::claim(
-            &self.db,
-            &self.owner,
-            now_ms(),
-            self.settings.lease_ms,
-            self.settings.batch_size,
-        )
-        .await
+    async fn claim(&self, now: i64) -> Result<Vec<Self::Item>, DbErr> {
+        let s = &self.settings;
+        inbox::claim(&self.db, &self.owner, now, s.lease_ms, s.batch_size).await
     }
 
-    async fn process(&self, item: &Self::Item) {
-        Worker::process(self, item, now_ms()).await;
+    async fn process(&self, item: &Self::Item, now: i64) -> Outcome {
+        Worker::process(self, item, now).await
     }
 
     fn id(item: &Self::Item) -> i64 {

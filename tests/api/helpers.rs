@@ -117,6 +117,14 @@ impl TestDb {
         row.try_get_by_index::<i64>(0).unwrap()
     }
 
+    /// Waits (up to 10 s) until `sql` counts `n`; false if it never does.
+    pub async fn wait_for_count(&self, sql: &str, n: i64) -> bool {
+        wait_until(Duration::from_secs(10), || async {
+            self.count(sql).await == n
+        })
+        .await
+    }
+
     pub async fn finish(self) {
         let Self { db, pg, .. } = self;
         db.close().await.unwrap();
@@ -351,6 +359,21 @@ impl TestApp {
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// An admin API call with the bearer token.
+    pub async fn admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+    ) -> reqwest::Response {
+        self.client
+            .request(method, format!("{}{path}", self.address))
+            .bearer_auth(token)
             .send()
             .await
             .unwrap()

@@ -4,7 +4,7 @@
 use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use salesbot::{
     app::{Extensions, Startup},
     config::{DatabaseUrl, Secret},
@@ -13,7 +13,7 @@ use salesbot::{
 use serde_json::Value;
 use tokio::sync::{Notify, Semaphore};
 
-use crate::helpers::{RecordingHandler, TestApp, TestDb, event, wait_until};
+use crate::helpers::{RecordingHandler, TestApp, TestDb, event};
 
 const TOKEN: &str = "admin-token-for-tests";
 
@@ -125,12 +125,8 @@ async fn metrics_report_requests_queue_depths_and_latencies() {
     app.state.wake_inbox.notify_waiters();
     // The event is handled and its message dead-lettered: no platform "fake" is configured.
     assert!(
-        wait_until(Duration::from_secs(10), || async {
-            t.count("SELECT COUNT(*) FROM outbox WHERE state = 'dead'")
-                .await
-                == 1
-        })
-        .await
+        t.wait_for_count("SELECT COUNT(*) FROM outbox WHERE state = 'dead'", 1)
+            .await
     );
 
     let response = app.get("/metrics").await;
@@ -179,29 +175,13 @@ async fn body_over_the_limit_is_rejected_with_413() {
 async fn admin_api_needs_the_bearer_token() {
     let t = TestDb::sqlite().await;
     let app = app_on(&t, Extensions::default()).await;
-    let url = format!("{}/api/v1/pipeline/stats", app.address);
+    let stats = "/api/v1/pipeline/stats";
+    let bare = app.client.get(format!("{}{stats}", app.address)).send();
+    assert_eq!(bare.await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    let wrong = app.admin(Method::GET, stats, "wrong").await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
-        app.client.get(&url).send().await.unwrap().status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        app.client
-            .get(&url)
-            .bearer_auth("wrong")
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        app.client
-            .get(&url)
-            .bearer_auth(TOKEN)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        app.admin(Method::GET, stats, TOKEN).await.status(),
         StatusCode::OK
     );
     // The document is public.
@@ -213,17 +193,8 @@ async fn admin_api_needs_the_bearer_token() {
 
     // No token configured: closed to everyone.
     let app = TestApp::spawn(t.config(), Extensions::default(), Startup::default()).await;
-    let url = format!("{}/api/v1/pipeline/stats", app.address);
-    assert_eq!(
-        app.client
-            .get(&url)
-            .bearer_auth("")
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::UNAUTHORIZED
-    );
+    let empty = app.admin(Method::GET, stats, "").await;
+    assert_eq!(empty.status(), StatusCode::UNAUTHORIZED);
     app.stop().await;
 }
 
@@ -244,58 +215,41 @@ async fn parked_events_are_listed_and_replayed_through_the_admin_api() {
     };
     app.state.wake_inbox.notify_waiters();
     assert!(
-        wait_until(Duration::from_secs(10), || async {
-            t.count("SELECT COUNT(*) FROM inbox WHERE state = 'parked'")
-                .await
-                == 1
-        })
-        .await
+        t.wait_for_count("SELECT COUNT(*) FROM inbox WHERE state = 'parked'", 1)
+            .await
     );
 
     let list: Value = app
-        .client
-        .get(format!("{}/api/v1/inbox?state=parked", app.address))
-        .bearer_auth(TOKEN)
-        .send()
+        .admin(Method::GET, "/api/v1/inbox?state=parked", TOKEN)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     assert_eq!(list["events"][0]["id"], id);
     assert_eq!(list["events"][0]["last_error"], "bad payload");
     let bad = app
-        .client
-        .get(format!("{}/api/v1/inbox?state=weird", app.address))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap();
+        .admin(Method::GET, "/api/v1/inbox?state=weird", TOKEN)
+        .await;
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 
     handler.succeed_from_now();
     let replay = |id: i64| {
-        app.client
-            .post(format!("{}/api/v1/inbox/{id}/replay", app.address))
-            .bearer_auth(TOKEN)
-            .send()
+        let path = format!("/api/v1/inbox/{id}/replay");
+        let app = &app;
+        async move { app.admin(Method::POST, &path, TOKEN).await }
     };
-    let response = replay(id).await.unwrap();
+    let response = replay(id).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(
-        wait_until(Duration::from_secs(10), || async {
-            t.count("SELECT COUNT(*) FROM inbox WHERE state = 'done'")
-                .await
-                == 1
-        })
-        .await
+        t.wait_for_count("SELECT COUNT(*) FROM inbox WHERE state = 'done'", 1)
+            .await
     );
     assert_eq!(
-        replay(id).await.unwrap().status(),
+        replay(id).await.status(),
         StatusCode::CONFLICT,
         "a done event is not replayed"
     );
-    assert_eq!(replay(999).await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(replay(999).await.status(), StatusCode::NOT_FOUND);
     let audit = salesbot::audit::for_subject(&t.db, "inbox", &id.to_string())
         .await
         .unwrap();
@@ -308,39 +262,27 @@ async fn parked_events_are_listed_and_replayed_through_the_admin_api() {
 
     // The handler's message is dead (no platform configured): retried through the API.
     assert!(
-        wait_until(Duration::from_secs(10), || async {
-            t.count("SELECT COUNT(*) FROM outbox WHERE state = 'dead'")
-                .await
-                == 1
-        })
-        .await
+        t.wait_for_count("SELECT COUNT(*) FROM outbox WHERE state = 'dead'", 1)
+            .await
     );
     let dead: Value = app
-        .client
-        .get(format!("{}/api/v1/outbox", app.address))
-        .bearer_auth(TOKEN)
-        .send()
+        .admin(Method::GET, "/api/v1/outbox", TOKEN)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     let message_id = dead["messages"][0]["id"].as_i64().unwrap();
     let retried = app
-        .client
-        .post(format!("{}/api/v1/outbox/{message_id}/retry", app.address))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap();
+        .admin(
+            Method::POST,
+            &format!("/api/v1/outbox/{message_id}/retry"),
+            TOKEN,
+        )
+        .await;
     assert_eq!(retried.status(), StatusCode::OK);
     let stats: Value = app
-        .client
-        .get(format!("{}/api/v1/pipeline/stats", app.address))
-        .bearer_auth(TOKEN)
-        .send()
+        .admin(Method::GET, "/api/v1/pipeline/stats", TOKEN)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
