@@ -4,3 +4,6 @@
 //! It knows nothing of salesbot; the service's `platform` module translates its types.
 
 pub mod crypto;
+pub mod envelope;
+pub mod event;
+pub mod xml;
