@@ -3,7 +3,10 @@
 //!
 //! It knows nothing of salesbot; the service's `platform` module translates its types.
 
+pub mod api;
 pub mod crypto;
 pub mod envelope;
 pub mod event;
+#[cfg(feature = "fake")]
+pub mod fake;
 pub mod xml;
