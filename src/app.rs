@@ -13,7 +13,7 @@ use crate::{
     db, http,
     metrics::Metrics,
     pipeline::{self, Dispatcher, Handlers, Scheduler, Worker, housekeeping},
-    platform::Platforms,
+    platform::{Platforms, wecom::WecomApps},
 };
 
 /// How often the housekeeping job deletes finished rows past retention.
@@ -29,6 +29,8 @@ pub struct AppState {
     pub wake_inbox: Arc<Notify>,
     /// Wakes this instance's dispatchers when it enqueues a message.
     pub wake_outbox: Arc<Notify>,
+    /// The configured WeCom apps, by tenant.
+    pub wecom: Arc<WecomApps>,
 }
 
 /// What the domain and the platform glue plug into the pipeline.
@@ -82,8 +84,11 @@ impl Application {
         let listener = TcpListener::bind(config.server.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+        let wecom =
+            WecomApps::from_config(&config.wecom).context("invalid [[wecom]] callback settings")?;
         let state = AppState {
             db,
+            wecom: Arc::new(wecom),
             config: Arc::new(config),
             metrics: Arc::new(Metrics::new()),
             wake_inbox: Arc::new(Notify::new()),

@@ -6,6 +6,7 @@
 
 mod error;
 mod load;
+mod platforms;
 mod secret;
 
 use std::{net::SocketAddr, path::PathBuf};
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 pub use error::ConfigError;
 pub use load::{ConfigSource, Loaded};
+pub use platforms::{WECOM_API_BASE, WecomConfig, valid_tenant};
 pub use secret::Secret;
 
 /// The whole configuration. Unknown keys anywhere are an error, so a typo never goes unnoticed.
@@ -25,6 +27,8 @@ pub struct Config {
     pub admin: AdminConfig,
     pub log: LogConfig,
     pub pipeline: PipelineConfig,
+    /// `[[wecom]]`: the WeCom apps, one table each. Default none.
+    pub wecom: Vec<WecomConfig>,
 }
 
 /// `[server]`: the HTTP listener.
@@ -263,7 +267,7 @@ impl Config {
                 "must not be smaller than pipeline.retry_base_ms",
             );
         }
-        Ok(())
+        platforms::validate_wecom(&self.wecom)
     }
 }
 

@@ -17,6 +17,13 @@ struct RequestLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CallbackLabels {
+    platform: String,
+    tenant: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StateLabels {
     state: String,
 }
@@ -46,6 +53,7 @@ fn latency_histogram() -> Histogram {
 pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
+    callbacks: Family<CallbackLabels, Counter>,
     inbox_depth: Family<StateLabels, Gauge>,
     outbox_depth: Family<StateLabels, Gauge>,
     handler_latency: HistogramFamily<HandlerLabels>,
@@ -66,6 +74,12 @@ impl Metrics {
             "http_requests",
             "HTTP requests answered, by route and status",
             requests.clone(),
+        );
+        let callbacks = Family::default();
+        registry.register(
+            "callbacks",
+            "Platform callbacks by outcome: stored, duplicate, verified, refused, error",
+            callbacks.clone(),
         );
         let inbox_depth = Family::default();
         registry.register("inbox_events", "Inbox events by state", inbox_depth.clone());
@@ -92,6 +106,7 @@ impl Metrics {
         Self {
             registry,
             requests,
+            callbacks,
             inbox_depth,
             outbox_depth,
             handler_latency,
@@ -107,6 +122,17 @@ impl Metrics {
                 route: route.into(),
                 method: method.into(),
                 status,
+            })
+            .inc();
+    }
+
+    /// Counts one platform callback by what became of it.
+    pub fn count_callback(&self, platform: &str, tenant: &str, outcome: &str) {
+        self.callbacks
+            .get_or_create(&CallbackLabels {
+                platform: platform.into(),
+                tenant: tenant.into(),
+                outcome: outcome.into(),
             })
             .inc();
     }

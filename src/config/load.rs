@@ -86,6 +86,7 @@ impl ConfigSource {
                 .next()
                 .unwrap_or_default()
                 .to_string();
+            let key = missing_field_key(key, &reason);
             ConfigError::Key {
                 origin: origins.get(&key).cloned(),
                 key,
@@ -262,4 +263,16 @@ fn set_path(tree: &mut Table, segments: &[String], raw: &str) -> Result<String, 
     };
     *slot = typed;
     Ok(key)
+}
+
+/// serde reports a missing field at its parent's path; name the field itself instead.
+fn missing_field_key(parent: String, reason: &str) -> String {
+    let field = reason
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next());
+    match field {
+        Some(field) if parent == "." => field.to_string(),
+        Some(field) => format!("{parent}.{field}"),
+        None => parent,
+    }
 }

@@ -264,3 +264,100 @@ fn database_url_redaction_keeps_urls_without_password() {
         "postgres://u:***@h/d"
     );
 }
+
+const WECOM: &str = r#"
+[[wecom]]
+tenant = "acme"
+corp_id = "ww1436e0e65a779aee"
+agent_id = 1000002
+secret = "env:ACME_SECRET"
+callback_token = "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo"
+encoding_aes_key = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt"
+"#;
+
+#[test]
+fn wecom_tenants_load_with_defaults_and_overrides() {
+    let c = load(
+        Some(WECOM),
+        &[
+            ("ACME_SECRET", "app-secret"),
+            ("SALESBOT_WECOM__0__AGENT_ID", "1000003"),
+        ],
+    )
+    .unwrap()
+    .config;
+    let app = &c.wecom[0];
+    assert_eq!((app.tenant.as_str(), app.agent_id), ("acme", 1000003));
+    assert_eq!(app.secret.expose(), "app-secret");
+    assert_eq!(app.api_base, WECOM_API_BASE);
+    assert_eq!(
+        (
+            app.rate_limit_per_minute,
+            app.request_timeout_secs,
+            app.max_clock_skew_secs
+        ),
+        (600, 10, None)
+    );
+    let printed = format!("{c:?}{}", toml::to_string(&c).unwrap());
+    assert!(
+        !printed.contains("app-secret")
+            && !printed.contains("hJqcu3uJ9")
+            && !printed.contains("6qkdMrq"),
+        "{printed}"
+    );
+}
+
+#[test]
+fn invalid_wecom_tables_name_the_key() {
+    let env = [("ACME_SECRET", "s")];
+    for (from, to, key) in [
+        (
+            "tenant = \"acme\"",
+            "tenant = \"Acme Corp\"",
+            "wecom[0].tenant",
+        ),
+        (
+            "encoding_aes_key = \"6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt\"",
+            "encoding_aes_key = \"short\"",
+            "wecom[0].encoding_aes_key",
+        ),
+        (
+            "callback_token = \"hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo\"",
+            "callback_token = \"has space\"",
+            "wecom[0].callback_token",
+        ),
+        (
+            "corp_id = \"ww1436e0e65a779aee\"",
+            "corp_id = \"\"",
+            "wecom[0].corp_id",
+        ),
+        (
+            "agent_id = 1000002",
+            "agent_id = 1000002\napi_base = \"ftp://x\"",
+            "wecom[0].api_base",
+        ),
+        (
+            "agent_id = 1000002",
+            "agent_id = 1000002\nsecrte = \"x\"",
+            "wecom[0].secrte",
+        ),
+        ("agent_id = 1000002\n", "", "wecom[0].agent_id"),
+    ] {
+        let err = load(Some(&WECOM.replace(from, to)), &env).unwrap_err();
+        assert!(err.to_string().contains(key), "{key}: {err}");
+    }
+    let twice = format!("{WECOM}{WECOM}");
+    assert!(
+        load(Some(&twice), &env)
+            .unwrap_err()
+            .to_string()
+            .contains("wecom[1].tenant")
+    );
+    let err = load(Some(WECOM), &[]).unwrap_err();
+    assert!(
+        err.to_string().contains("wecom[0].secret") && err.to_string().contains("ACME_SECRET"),
+        "{err}"
+    );
+    let err = load(None, &[("SALESBOT_WECOM__0__SECRET", "x")]).unwrap_err();
+    assert!(err.to_string().contains("out of range"), "{err}");
+}

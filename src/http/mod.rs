@@ -4,11 +4,13 @@
 mod admin;
 mod error;
 mod health;
+mod query;
 mod request_id;
+mod wecom;
 
 use axum::{
     Router,
-    extract::{MatchedPath, Request, State},
+    extract::{DefaultBodyLimit, MatchedPath, Request, State},
     http::{HeaderName, StatusCode},
     middleware::{self, Next},
     response::{IntoResponse, Response},
@@ -30,12 +32,15 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(admin::router(state.clone()))
+        .merge(wecom::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             count_requests,
         ))
         .fallback(not_found)
         .with_state(state)
+        // Extractors enforce the same limit as the layer, also for a body without a length.
+        .layer(DefaultBodyLimit::max(limit))
         // Layers run outside-in from the last added: id first, then the span, then the limit.
         .layer(RequestBodyLimitLayer::new(limit))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))

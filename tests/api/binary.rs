@@ -4,6 +4,7 @@
 use std::{
     io::{BufRead, BufReader},
     process::{Child, Command, Stdio},
+    sync::{Arc, Mutex},
     time::Duration,
 };
 
@@ -20,7 +21,13 @@ fn salesbot(dir: &std::path::Path) -> Command {
 }
 
 /// Starts `serve` on a free port; returns the child and its base URL once it is serving.
-fn serve(mut cmd: Command) -> (Child, String) {
+fn serve(cmd: Command) -> (Child, String) {
+    let (child, url, _) = serve_logged(cmd);
+    (child, url)
+}
+
+/// Like `serve`, and collects every log line the process writes.
+fn serve_logged(mut cmd: Command) -> (Child, String, Arc<Mutex<Vec<String>>>) {
     let mut child = cmd
         .args(["--log-json", "serve"])
         .env("SALESBOT_SERVER__LISTEN", "127.0.0.1:0")
@@ -41,8 +48,14 @@ fn serve(mut cmd: Command) -> (Child, String) {
         }
     };
     // Keep draining the log so the child never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    (child, format!("http://{address}"))
+    let logs = Arc::new(Mutex::new(Vec::new()));
+    let sink = logs.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    (child, format!("http://{address}"), logs)
 }
 
 fn terminate(mut child: Child) -> std::process::ExitStatus {
@@ -193,4 +206,121 @@ fn config_prints_the_effective_configuration_without_secrets() {
         !text.contains("very-secret-value") && !text.contains("db-password"),
         "{text}"
     );
+}
+
+/// Vector A of the reference, as an operator would configure it.
+const WECOM_TOML: &str = r#"
+[pipeline]
+workers = 1
+
+[[wecom]]
+tenant = "acme"
+corp_id = "ww1436e0e65a779aee"
+agent_id = 1000002
+secret = "env:ACME_WECOM_SECRET"
+callback_token = "env:ACME_CALLBACK_TOKEN"
+encoding_aes_key = "env:ACME_AES_KEY"
+api_base = "http://127.0.0.1:1"
+"#;
+const TOKEN: &str = "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo";
+const KEY: &str = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt";
+const SECRET: &str = "the-app-secret-value";
+
+fn wecom_serve(dir: &std::path::Path) -> Command {
+    std::fs::write(dir.join("salesbot.toml"), WECOM_TOML).unwrap();
+    let mut cmd = salesbot(dir);
+    cmd.args(["--config", "salesbot.toml"])
+        .env("ACME_WECOM_SECRET", SECRET)
+        .env("ACME_CALLBACK_TOKEN", TOKEN)
+        .env("ACME_AES_KEY", KEY)
+        .env("RUST_LOG", "debug");
+    cmd
+}
+
+/// A text message callback with a distinct MsgId, encrypted and signed for acme.
+fn text_callback(n: u32) -> (String, String) {
+    let crypto =
+        salesbot_wecom::crypto::CallbackCrypto::new(TOKEN, KEY, "ww1436e0e65a779aee").unwrap();
+    let xml = format!(
+        "<xml><ToUserName>ww1436e0e65a779aee</ToUserName><FromUserName>alice</FromUserName><CreateTime>1717200000</CreateTime><MsgType>text</MsgType><Content>tasks</Content><MsgId>{n}</MsgId><AgentID>1000002</AgentID></xml>"
+    );
+    let encrypt = crypto.encrypt(xml.as_bytes());
+    let query = format!(
+        "msg_signature={}&timestamp=1717200000&nonce={n}",
+        crypto.signature("1717200000", &n.to_string(), &encrypt)
+    );
+    (
+        query,
+        format!(
+            "<xml><ToUserName>ww1436e0e65a779aee</ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"
+        ),
+    )
+}
+
+#[tokio::test]
+async fn every_answered_callback_survives_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base, _) = serve_logged(wecom_serve(dir.path()));
+    let client = reqwest::Client::new();
+    let total = 200;
+    for n in 0..total {
+        let (query, body) = text_callback(n);
+        let response = client
+            .post(format!("{base}/callbacks/wecom/acme?{query}"))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "callback {n}");
+    }
+    // No warning, no shutdown: the process dies the instant the last answer is out.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let db = sea_orm::Database::connect(format!(
+        "sqlite://{}?mode=rw",
+        dir.path().join("salesbot.db").display()
+    ))
+    .await
+    .unwrap();
+    let row = sea_orm::ConnectionTrait::query_one_raw(
+        &db,
+        sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Sqlite,
+            "SELECT COUNT(*) FROM inbox WHERE platform = 'wecom'",
+        ),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(row.try_get_by_index::<i64>(0).unwrap(), i64::from(total));
+}
+
+#[tokio::test]
+async fn no_secret_reaches_the_log_even_at_debug_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, base, logs) = serve_logged(wecom_serve(dir.path()));
+    let client = reqwest::Client::new();
+    let (query, body) = text_callback(1);
+    let url = format!("{base}/callbacks/wecom/acme?{query}");
+    assert_eq!(
+        client
+            .post(&url)
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let bad = url.replace("msg_signature=", "msg_signature=f");
+    assert_eq!(
+        client.post(&bad).body(body).send().await.unwrap().status(),
+        401
+    );
+    assert_eq!(terminate(child).code(), Some(0));
+    let text = logs.lock().unwrap().join("\n");
+    assert!(text.contains("callback refused"), "{text}");
+    for secret in [TOKEN, KEY, SECRET] {
+        assert!(!text.contains(secret), "a secret was logged:\n{text}");
+    }
 }

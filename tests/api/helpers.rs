@@ -117,6 +117,20 @@ impl TestDb {
         row.try_get_by_index::<i64>(0).unwrap()
     }
 
+    /// Every inbox row, oldest first, whatever its state.
+    pub async fn inbox_events(&self) -> Vec<InboxEvent> {
+        let sql = "SELECT id, platform, tenant, kind, dedupe_key, priority, payload, state, attempts, \
+                   last_error, available_at, received_at, finished_at FROM inbox ORDER BY id";
+        let rows = self
+            .db
+            .query_all_raw(Statement::from_string(self.db.get_database_backend(), sql))
+            .await
+            .unwrap();
+        rows.iter()
+            .map(|row| sea_orm::FromQueryResult::from_query_result(row, "").unwrap())
+            .collect()
+    }
+
     /// Waits (up to 10 s) until `sql` counts `n`; false if it never does.
     pub async fn wait_for_count(&self, sql: &str, n: i64) -> bool {
         wait_until(Duration::from_secs(10), || async {

@@ -11,3 +11,4 @@ mod inbox;
 mod migrations;
 mod outbox;
 mod scheduler;
+mod wecom;

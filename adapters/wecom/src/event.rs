@@ -2,15 +2,15 @@
 //! template-card taps, members' text messages and `enter_agent`. Anything else is kept as
 //! [`Event::Other`] with its `MsgType`/`Event` rather than rejected.
 //!
-//! Parsing goes through a flat struct of every element we know (unknown elements are ignored,
-//! absent ones are `None`) and is then mapped per event type.
+//! Parsing reads the document in one pass into a flat struct of every element we know (unknown
+//! elements are skipped, absent ones are `None`), then maps that per event type.
 
 mod dedupe;
 mod raw;
 
 use serde::Serialize;
 
-use crate::xml::{XmlError, reject_dtd};
+use crate::xml::XmlError;
 use raw::Raw;
 
 /// A parsed callback: the common header and the typed event.
@@ -150,9 +150,7 @@ pub enum EventError {
 impl Callback {
     /// Parses the decrypted XML of a callback.
     pub fn parse(xml: &str) -> Result<Self, EventError> {
-        reject_dtd(xml)?;
-        let raw: Raw =
-            quick_xml::de::from_str(xml).map_err(|e| XmlError::Malformed(e.to_string()))?;
+        let raw = Raw::parse(xml)?;
         let event = raw.event()?;
         Ok(Self {
             to_user_name: raw.required(&raw.to_user_name, "ToUserName")?,

@@ -14,21 +14,41 @@ pub enum XmlError {
     EncryptCount(usize),
     #[error("<{0}> has unexpected content")]
     Content(&'static str),
+    #[error("<{0}> appears more than once")]
+    Repeated(String),
 }
 
 /// Rejects any markup declaration (`<!DOCTYPE`, `<!ENTITY`, ...). Only CDATA sections and
-/// comments may start with `<!`. A byte scan, so it costs nothing next to the parse.
+/// comments may start with `<!`. A substring scan, so it costs nothing next to the parse.
 pub fn reject_dtd(xml: &str) -> Result<(), XmlError> {
-    let bytes = xml.as_bytes();
-    let mut at = 0;
-    while let Some(offset) = bytes[at..].windows(2).position(|w| w == b"<!") {
-        let rest = &bytes[at + offset + 2..];
-        if !(rest.starts_with(b"[CDATA[") || rest.starts_with(b"--")) {
+    let mut rest = xml;
+    while let Some(offset) = rest.find("<!") {
+        rest = &rest[offset + 2..];
+        if !(rest.starts_with("[CDATA[") || rest.starts_with("--")) {
             return Err(XmlError::Dtd);
         }
-        at += offset + 2;
     }
     Ok(())
+}
+
+/// Resolves a reference in text: the five predefined entities and character references.
+/// Anything else would need a DTD, which is never accepted.
+pub fn resolve_reference(reference: &quick_xml::events::BytesRef<'_>) -> Result<char, XmlError> {
+    let resolved = if reference.is_char_ref() {
+        reference.resolve_char_ref().ok().flatten()
+    } else {
+        match &**reference {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            _ => None,
+        }
+    };
+    resolved.ok_or_else(|| {
+        XmlError::Malformed(format!("unknown entity reference `&{};`", &**reference))
+    })
 }
 
 #[cfg(test)]

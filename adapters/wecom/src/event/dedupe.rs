@@ -24,7 +24,7 @@ pub(super) fn key(raw: &Raw) -> String {
     let members = raw
         .mem_change_list
         .as_ref()
-        .map(|m| m.ids().join(","))
+        .map(|m| m.join(","))
         .unwrap_or_default();
     let selected = raw
         .selected_items
@@ -63,7 +63,11 @@ pub(super) fn key(raw: &Raw) -> String {
         }
     }
     let digest = sha.finalize();
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let mut hex = String::with_capacity(40);
+    for b in digest.iter() {
+        hex.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
+        hex.push(char::from_digit(u32::from(b & 0xf), 16).unwrap_or('0'));
+    }
     let event = text(&raw.event)
         .or_else(|| text(&raw.msg_type))
         .unwrap_or_default();

@@ -1,82 +1,284 @@
-//! Every element a callback may carry, as optional text, straight from the XML. The typed
-//! events are built from this, so a missing optional field never fails a parse.
+//! Every element a callback may carry, as optional text borrowed from the XML where possible.
+//! The typed events are built from this, so a missing optional field never fails a parse.
+//! Read in one streaming pass: this is on the path of every callback.
 
-use serde::Deserialize;
+use std::borrow::Cow;
+
+use quick_xml::{Reader, events::Event as XmlEvent};
 
 use super::{
     CardTap, Event, EventError, ExternalChatChange, ExternalContactChange, ExternalTagChange,
     SelectedItem, TextMessage,
 };
+use crate::xml::{XmlError, reject_dtd, resolve_reference};
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct Raw {
-    pub to_user_name: Option<String>,
-    pub from_user_name: Option<String>,
-    pub create_time: Option<String>,
-    pub msg_type: Option<String>,
-    pub event: Option<String>,
-    #[serde(rename = "AgentID")]
-    pub agent_id: Option<String>,
-    pub change_type: Option<String>,
-    #[serde(rename = "UserID")]
-    pub user_id: Option<String>,
-    #[serde(rename = "ExternalUserID")]
-    pub external_user_id: Option<String>,
-    pub state: Option<String>,
-    pub welcome_code: Option<String>,
-    pub source: Option<String>,
-    pub fail_reason: Option<String>,
-    pub chat_id: Option<String>,
-    pub update_detail: Option<String>,
-    pub join_scene: Option<String>,
-    pub quit_scene: Option<String>,
-    pub mem_change_cnt: Option<String>,
-    pub mem_change_list: Option<MemChangeList>,
-    pub last_mem_ver: Option<String>,
-    pub cur_mem_ver: Option<String>,
-    pub id: Option<String>,
-    pub tag_type: Option<String>,
-    pub strategy_id: Option<String>,
-    pub event_key: Option<String>,
-    pub task_id: Option<String>,
-    pub card_type: Option<String>,
-    pub response_code: Option<String>,
-    pub selected_items: Option<SelectedItems>,
-    pub content: Option<String>,
-    pub msg_id: Option<String>,
+/// Declares the flat struct of top-level elements and the lookup from element names.
+macro_rules! raw_fields {
+    ($($field:ident = $name:literal,)*) => {
+        #[derive(Debug, Default)]
+        pub(super) struct Raw<'a> {
+            $(pub $field: Option<Cow<'a, str>>,)*
+            pub mem_change_list: Option<Vec<String>>,
+            pub selected_items: Option<Vec<SelectedItem>>,
+        }
+
+        impl<'a> Raw<'a> {
+            /// The slot of a known top-level element.
+            fn slot(&mut self, name: &str) -> Option<&mut Option<Cow<'a, str>>> {
+                match name {
+                    $($name => Some(&mut self.$field),)*
+                    _ => None,
+                }
+            }
+        }
+    };
 }
 
-/// `<MemChangeList><Item>a</Item>...</MemChangeList>`, or a comma-separated text form.
-#[derive(Debug, Default, Deserialize)]
-pub(super) struct MemChangeList {
-    #[serde(rename = "Item", default)]
-    items: Vec<String>,
-    #[serde(rename = "$text", default)]
-    text: Option<String>,
+raw_fields! {
+    to_user_name = "ToUserName",
+    from_user_name = "FromUserName",
+    create_time = "CreateTime",
+    msg_type = "MsgType",
+    event = "Event",
+    agent_id = "AgentID",
+    change_type = "ChangeType",
+    user_id = "UserID",
+    external_user_id = "ExternalUserID",
+    state = "State",
+    welcome_code = "WelcomeCode",
+    source = "Source",
+    fail_reason = "FailReason",
+    chat_id = "ChatId",
+    update_detail = "UpdateDetail",
+    join_scene = "JoinScene",
+    quit_scene = "QuitScene",
+    mem_change_cnt = "MemChangeCnt",
+    last_mem_ver = "LastMemVer",
+    cur_mem_ver = "CurMemVer",
+    id = "Id",
+    tag_type = "TagType",
+    strategy_id = "StrategyId",
+    event_key = "EventKey",
+    task_id = "TaskId",
+    card_type = "CardType",
+    response_code = "ResponseCode",
+    content = "Content",
+    msg_id = "MsgId",
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub(super) struct SelectedItems {
-    #[serde(rename = "SelectedItem", default)]
-    items: Vec<RawSelectedItem>,
+/// Where the reader is: which top-level element, and inside the two nested ones, where.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum At {
+    Root,
+    /// Inside a known top-level element (its text is collected).
+    Field,
+    /// Inside an element we do not read.
+    Skip,
+    MemChangeList,
+    MemItem,
+    SelectedItems,
+    SelectedItem,
+    QuestionKey,
+    OptionIds,
+    OptionId,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RawSelectedItem {
-    question_key: Option<String>,
-    option_ids: Option<OptionIds>,
+impl<'a> Raw<'a> {
+    /// Reads the children of `<xml>` in one pass. Unknown elements are skipped; a known one
+    /// given twice is an error, since which copy counts would be a guess.
+    pub(super) fn parse(xml: &'a str) -> Result<Self, XmlError> {
+        reject_dtd(xml)?;
+        let malformed = |e: quick_xml::Error| XmlError::Malformed(e.to_string());
+        let mut reader = Reader::from_str(xml);
+        let mut raw = Raw::default();
+        // One entry per open element below <xml>.
+        let mut stack: Vec<At> = Vec::with_capacity(6);
+        let (mut seen_root, mut closed_root) = (false, false);
+        let mut field: Option<&'static str> = None;
+        let mut text: Cow<'a, str> = Cow::Borrowed("");
+        let mut members: Vec<String> = Vec::new();
+        let mut items: Vec<SelectedItem> = Vec::new();
+        loop {
+            let event = reader.read_event().map_err(malformed)?;
+            let at = stack.last().copied().unwrap_or(At::Root);
+            match event {
+                XmlEvent::Start(start) | XmlEvent::Empty(start) if closed_root => {
+                    let _ = start;
+                    return Err(XmlError::Malformed("content after the root element".into()));
+                }
+                XmlEvent::Start(start) if !seen_root => {
+                    if start.name().as_ref() != "xml" {
+                        return Err(XmlError::Root);
+                    }
+                    seen_root = true;
+                }
+                XmlEvent::Empty(start) if !seen_root => {
+                    if start.name().as_ref() != "xml" {
+                        return Err(XmlError::Root);
+                    }
+                    return Ok(raw);
+                }
+                XmlEvent::Start(start) => {
+                    let name = start.name();
+                    let next = Self::enter(at, name.as_ref(), &mut field);
+                    if next == At::SelectedItem {
+                        items.push(SelectedItem {
+                            question_key: String::new(),
+                            option_ids: Vec::new(),
+                        });
+                    }
+                    text = Cow::Borrowed("");
+                    stack.push(next);
+                }
+                XmlEvent::Empty(start) => {
+                    // An empty element is an element with no text: close it at once.
+                    let name = start.name();
+                    let next = Self::enter(at, name.as_ref(), &mut field);
+                    text = Cow::Borrowed("");
+                    raw.leave(next, &mut field, &mut text, &mut members, &mut items)?;
+                }
+                XmlEvent::End(_) => match stack.pop() {
+                    Some(done) => {
+                        raw.leave(done, &mut field, &mut text, &mut members, &mut items)?
+                    }
+                    None => closed_root = true,
+                },
+                XmlEvent::Text(t) => {
+                    if matches!(at, At::Root) && !t.trim_ascii().is_empty() {
+                        return Err(XmlError::Malformed("text outside an element".into()));
+                    }
+                    append(&mut text, t.into_inner());
+                }
+                XmlEvent::CData(t) => append(&mut text, t.into_inner()),
+                XmlEvent::GeneralRef(r) => text.to_mut().push(resolve_reference(&r)?),
+                XmlEvent::DocType(_) => return Err(XmlError::Dtd),
+                XmlEvent::Eof => break,
+                XmlEvent::Comment(_) | XmlEvent::Decl(_) | XmlEvent::PI(_) => {}
+            }
+        }
+        if !closed_root || !stack.is_empty() {
+            return Err(XmlError::Malformed(
+                "document ended inside an element".into(),
+            ));
+        }
+        if !members.is_empty() {
+            raw.mem_change_list = Some(members);
+        }
+        if !items.is_empty() {
+            raw.selected_items = Some(items);
+        }
+        Ok(raw)
+    }
+
+    /// Where an element called `name` opened at `at` leads.
+    fn enter(at: At, name: &str, field: &mut Option<&'static str>) -> At {
+        match (at, name) {
+            (At::Root, "MemChangeList") => At::MemChangeList,
+            (At::Root, "SelectedItems") => At::SelectedItems,
+            (At::Root, name) => match FIELD_NAMES.iter().find(|n| **n == name) {
+                Some(known) => {
+                    *field = Some(known);
+                    At::Field
+                }
+                None => At::Skip,
+            },
+            (At::MemChangeList, "Item") => At::MemItem,
+            (At::SelectedItems, "SelectedItem") => At::SelectedItem,
+            (At::SelectedItem, "QuestionKey") => At::QuestionKey,
+            (At::SelectedItem, "OptionIds") => At::OptionIds,
+            (At::OptionIds, "OptionId") => At::OptionId,
+            _ => At::Skip,
+        }
+    }
+
+    /// Stores the text of the element that just closed.
+    fn leave(
+        &mut self,
+        done: At,
+        field: &mut Option<&'static str>,
+        text: &mut Cow<'a, str>,
+        members: &mut Vec<String>,
+        items: &mut [SelectedItem],
+    ) -> Result<(), XmlError> {
+        let value = std::mem::replace(text, Cow::Borrowed(""));
+        match done {
+            At::Field => {
+                let name = field.take().unwrap_or_default();
+                let slot = self.slot(name).ok_or(XmlError::Content("xml"))?;
+                if slot.is_some() {
+                    return Err(XmlError::Repeated(name.to_string()));
+                }
+                *slot = Some(value);
+            }
+            At::MemItem => members.push(value.trim().to_string()),
+            // The comma-separated form of the list.
+            At::MemChangeList => members.extend(
+                value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string),
+            ),
+            At::QuestionKey => {
+                if let Some(item) = items.last_mut() {
+                    item.question_key = value.trim().to_string();
+                }
+            }
+            At::OptionId => {
+                if let Some(item) = items.last_mut() {
+                    item.option_ids.push(value.trim().to_string());
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct OptionIds {
-    #[serde(rename = "OptionId", default)]
-    ids: Vec<String>,
+/// Names of the top-level elements read into fields.
+const FIELD_NAMES: [&str; 29] = [
+    "ToUserName",
+    "FromUserName",
+    "CreateTime",
+    "MsgType",
+    "Event",
+    "AgentID",
+    "ChangeType",
+    "UserID",
+    "ExternalUserID",
+    "State",
+    "WelcomeCode",
+    "Source",
+    "FailReason",
+    "ChatId",
+    "UpdateDetail",
+    "JoinScene",
+    "QuitScene",
+    "MemChangeCnt",
+    "LastMemVer",
+    "CurMemVer",
+    "Id",
+    "TagType",
+    "StrategyId",
+    "EventKey",
+    "TaskId",
+    "CardType",
+    "ResponseCode",
+    "Content",
+    "MsgId",
+];
+
+/// Appends a chunk, borrowing while there is only one.
+fn append<'a>(text: &mut Cow<'a, str>, chunk: Cow<'a, str>) {
+    if text.is_empty() {
+        *text = chunk;
+    } else {
+        text.to_mut().push_str(&chunk);
+    }
 }
 
 /// Trimmed text, `None` when absent or empty.
-pub(super) fn text(value: &Option<String>) -> Option<String> {
+pub(super) fn text(value: &Option<Cow<'_, str>>) -> Option<String> {
     value
         .as_deref()
         .map(str::trim)
@@ -86,7 +288,7 @@ pub(super) fn text(value: &Option<String>) -> Option<String> {
 
 /// An integer element, `None` when absent or empty.
 pub(super) fn number(
-    value: &Option<String>,
+    value: &Option<Cow<'_, str>>,
     name: &'static str,
 ) -> Result<Option<i64>, EventError> {
     text(value)
@@ -94,26 +296,10 @@ pub(super) fn number(
         .transpose()
 }
 
-impl MemChangeList {
-    pub(super) fn ids(&self) -> Vec<String> {
-        let mut ids: Vec<String> = self.items.iter().map(|i| i.trim().to_string()).collect();
-        if let Some(text) = &self.text {
-            ids.extend(
-                text.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string),
-            );
-        }
-        ids.retain(|id| !id.is_empty());
-        ids
-    }
-}
-
-impl Raw {
+impl Raw<'_> {
     pub(super) fn required(
         &self,
-        value: &Option<String>,
+        value: &Option<Cow<'_, str>>,
         name: &'static str,
     ) -> Result<String, EventError> {
         text(value).ok_or(EventError::Missing(name))
@@ -142,11 +328,7 @@ impl Raw {
                 join_scene: number(&self.join_scene, "JoinScene")?,
                 quit_scene: number(&self.quit_scene, "QuitScene")?,
                 mem_change_cnt: number(&self.mem_change_cnt, "MemChangeCnt")?,
-                mem_change_list: self
-                    .mem_change_list
-                    .as_ref()
-                    .map(MemChangeList::ids)
-                    .unwrap_or_default(),
+                mem_change_list: self.mem_change_list.clone().unwrap_or_default(),
                 last_mem_ver: text(&self.last_mem_ver),
                 cur_mem_ver: text(&self.cur_mem_ver),
             }),
@@ -171,7 +353,7 @@ impl Raw {
             ("text", _) => Event::Text(TextMessage {
                 user_id: self.required(&self.from_user_name, "FromUserName")?,
                 // A message may be only whitespace; keep it as sent.
-                content: self.content.clone().unwrap_or_default(),
+                content: self.content.as_deref().unwrap_or_default().to_string(),
                 msg_id: self.required(&self.msg_id, "MsgId")?,
             }),
             _ => Event::Other { msg_type, event },
@@ -179,19 +361,7 @@ impl Raw {
     }
 
     fn card_tap(&self) -> Result<CardTap, EventError> {
-        let selected_items = self
-            .selected_items
-            .iter()
-            .flat_map(|s| &s.items)
-            .map(|item| SelectedItem {
-                question_key: text(&item.question_key).unwrap_or_default(),
-                option_ids: item
-                    .option_ids
-                    .as_ref()
-                    .map(|o| o.ids.iter().map(|i| i.trim().to_string()).collect())
-                    .unwrap_or_default(),
-            })
-            .collect();
+        let selected_items = self.selected_items.clone().unwrap_or_default();
         Ok(CardTap {
             user_id: self.required(&self.from_user_name, "FromUserName")?,
             event_key: self.required(&self.event_key, "EventKey")?,

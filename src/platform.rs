@@ -2,6 +2,8 @@
 //! DingTalk) registers a [`Delivery`] under its name; [`Platforms`] routes each outbox message
 //! to the one its `platform` column names.
 
+pub mod wecom;
+
 use std::{collections::HashMap, sync::Arc};
 
 use async_trait::async_trait;

@@ -1,0 +1,110 @@
+//! `[[wecom]]`: one table per WeCom app (a tenant of salesbot).
+
+use serde::{Deserialize, Serialize};
+
+use super::{ConfigError, Secret};
+
+/// Default WeCom API base URL.
+pub const WECOM_API_BASE: &str = "https://qyapi.weixin.qq.com";
+
+/// One WeCom self-built app. Its callbacks arrive at `/callbacks/wecom/{tenant}`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WecomConfig {
+    /// Name in the callback path and in the database: 1–64 of `[a-z0-9_-]`. Required.
+    pub tenant: String,
+    /// The corp id (`ww…`); also the receive id every callback must carry. Required.
+    pub corp_id: String,
+    /// The app's AgentId. Required.
+    pub agent_id: i64,
+    /// The app's Secret, for access tokens. Required; usually `env:NAME`.
+    pub secret: Secret,
+    /// The callback Token (at most 32 letters and digits). Required.
+    pub callback_token: Secret,
+    /// The callback EncodingAESKey (43 characters). Required.
+    pub encoding_aes_key: Secret,
+    /// API base URL. Default `https://qyapi.weixin.qq.com`; a fake server's in tests.
+    #[serde(default = "default_api_base")]
+    pub api_base: String,
+    /// Reject callbacks whose timestamp is further than this from now. Default: no check, since
+    /// WeCom's retries carry the original timestamp and the dedupe key already stops replays.
+    #[serde(default)]
+    pub max_clock_skew_secs: Option<u64>,
+    /// API calls per minute this app may make. Default 600, well under WeCom's per-app limits.
+    #[serde(default = "default_rate_limit")]
+    pub rate_limit_per_minute: u32,
+    /// Timeout of one API call. Default 10.
+    #[serde(default = "default_request_timeout")]
+    pub request_timeout_secs: u64,
+}
+
+fn default_api_base() -> String {
+    WECOM_API_BASE.into()
+}
+
+fn default_rate_limit() -> u32 {
+    600
+}
+
+fn default_request_timeout() -> u64 {
+    10
+}
+
+/// A tenant name as it may appear in a URL path and a database key.
+pub fn valid_tenant(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+/// Checks every `[[wecom]]` table; errors name `wecom[i].key`.
+pub fn validate_wecom(apps: &[WecomConfig]) -> Result<(), ConfigError> {
+    let invalid = |i: usize, key: &str, reason: &str| {
+        Err(ConfigError::Invalid {
+            key: format!("wecom[{i}].{key}"),
+            reason: reason.into(),
+        })
+    };
+    for (i, app) in apps.iter().enumerate() {
+        if !valid_tenant(&app.tenant) {
+            return invalid(i, "tenant", "must be 1-64 of a-z, 0-9, - and _");
+        }
+        if apps[..i].iter().any(|other| other.tenant == app.tenant) {
+            return invalid(i, "tenant", "is used by another [[wecom]] table");
+        }
+        if app.corp_id.trim().is_empty() {
+            return invalid(i, "corp_id", "must not be empty");
+        }
+        let token = app.callback_token.expose();
+        if token.is_empty() || token.len() > 32 || !token.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
+            return invalid(i, "callback_token", "must be 1-32 letters and digits");
+        }
+        if salesbot_wecom::crypto::CallbackCrypto::new(
+            token,
+            app.encoding_aes_key.expose(),
+            &app.corp_id,
+        )
+        .is_err()
+        {
+            return invalid(
+                i,
+                "encoding_aes_key",
+                "must be the 43 letters and digits shown by WeCom",
+            );
+        }
+        if !(app.api_base.starts_with("http://") || app.api_base.starts_with("https://")) {
+            return invalid(i, "api_base", "must be an http:// or https:// URL");
+        }
+        if app.rate_limit_per_minute == 0 || app.request_timeout_secs == 0 {
+            let key = if app.rate_limit_per_minute == 0 {
+                "rate_limit_per_minute"
+            } else {
+                "request_timeout_secs"
+            };
+            return invalid(i, key, "must be greater than 0");
+        }
+    }
+    Ok(())
+}
