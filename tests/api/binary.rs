@@ -75,7 +75,7 @@ fn terminate(mut child: Child) -> std::process::ExitStatus {
 }
 
 async fn get(url: String) -> reqwest::Response {
-    reqwest::get(url).await.unwrap()
+    crate::helpers::http_client().get(url).send().await.unwrap()
 }
 
 #[tokio::test]
@@ -244,24 +244,19 @@ fn text_callback(n: u32) -> (String, String) {
     let xml = format!(
         "<xml><ToUserName>ww1436e0e65a779aee</ToUserName><FromUserName>alice</FromUserName><CreateTime>1717200000</CreateTime><MsgType>text</MsgType><Content>tasks</Content><MsgId>{n}</MsgId><AgentID>1000002</AgentID></xml>"
     );
-    let encrypt = crypto.encrypt(xml.as_bytes());
-    let query = format!(
-        "msg_signature={}&timestamp=1717200000&nonce={n}",
-        crypto.signature("1717200000", &n.to_string(), &encrypt)
+    let request = salesbot_wecom::fake::CallbackSigner::new(&crypto).event(
+        "ww1436e0e65a779aee",
+        "1000002",
+        &xml,
     );
-    (
-        query,
-        format!(
-            "<xml><ToUserName>ww1436e0e65a779aee</ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"
-        ),
-    )
+    (request.query, request.body)
 }
 
 #[tokio::test]
 async fn every_answered_callback_survives_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let (mut child, base, _) = serve_logged(wecom_serve(dir.path()));
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client();
     let total = 200;
     for n in 0..total {
         let (query, body) = text_callback(n);
@@ -299,7 +294,7 @@ async fn every_answered_callback_survives_kill_9() {
 async fn no_secret_reaches_the_log_even_at_debug_level() {
     let dir = tempfile::tempdir().unwrap();
     let (child, base, logs) = serve_logged(wecom_serve(dir.path()));
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client();
     let (query, body) = text_callback(1);
     let url = format!("{base}/callbacks/wecom/acme?{query}");
     assert_eq!(

@@ -364,7 +364,7 @@ impl TestApp {
         Self {
             address,
             state,
-            client: reqwest::Client::new(),
+            client: http_client(),
             shutdown,
             task,
         }
@@ -398,6 +398,13 @@ impl TestApp {
         self.shutdown.cancel();
         self.task.await.unwrap().unwrap();
     }
+}
+
+/// An HTTP client for talking to the app. TLS is never used on loopback, but the build's
+/// reqwest has rustls without a default provider, so one is installed first.
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
 }
 
 /// Polls `check` until it holds or `deadline` passes.
