@@ -11,4 +11,5 @@ mod inbox;
 mod migrations;
 mod outbox;
 mod scheduler;
+mod tokens;
 mod wecom;
