@@ -157,6 +157,12 @@ impl CallbackCrypto {
         let plain = Decryptor::new(&self.key.into(), &self.iv().into())
             .decrypt_padded::<NoPadding>(&mut buf)
             .map_err(|_| CryptoError::CiphertextLength(encrypted.len()))?;
+        self.open_frame(plain)
+    }
+
+    /// The checks after decryption, on the plaintext frame: padding, length field, receive id
+    /// and UTF-8. Public so that fuzzers and tests can reach them without a cipher in the way.
+    pub fn open_frame(&self, plain: &[u8]) -> Result<String, CryptoError> {
         let frame = unpad(plain)?;
         if frame.len() < HEADER_LEN {
             return Err(CryptoError::BadFrame);
