@@ -84,8 +84,7 @@ impl Application {
         let listener = TcpListener::bind(config.server.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.server.listen))?;
-        let wecom =
-            WecomApps::from_config(&config.wecom).context("invalid [[wecom]] callback settings")?;
+        let wecom = WecomApps::from_config(&config.wecom, &db)?;
         let state = AppState {
             db,
             wecom: Arc::new(wecom),

@@ -1,13 +1,16 @@
 //! WeCom glue: the configured apps by tenant, each with its callback crypto, and the mapping of
 //! a parsed callback onto an inbox event.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use salesbot_wecom::{
-    crypto::{CallbackCrypto, CryptoError},
+    api::{ClientConfig, DEFAULT_BURST, RateLimit, WecomClient},
+    crypto::CallbackCrypto,
     event::{Callback, Event},
 };
+use sea_orm::DatabaseConnection;
 
+use super::token_store::DbTokenStore;
 use crate::{
     config::WecomConfig,
     pipeline::{
@@ -19,12 +22,21 @@ use crate::{
 /// Platform name in the inbox and outbox.
 pub const PLATFORM: &str = "wecom";
 
-/// One configured WeCom app.
+/// One configured WeCom app: its callback crypto and its API client (tokens in the database).
 #[derive(Debug)]
 pub struct WecomApp {
     pub tenant: String,
     pub crypto: CallbackCrypto,
+    pub client: WecomClient,
     pub max_clock_skew_secs: Option<u64>,
+}
+
+/// Why the WeCom apps could not be set up.
+#[derive(Debug, thiserror::Error)]
+#[error("[[wecom]] tenant `{tenant}`: {reason}")]
+pub struct SetupError {
+    tenant: String,
+    reason: String,
 }
 
 /// The configured WeCom apps by tenant.
@@ -32,20 +44,36 @@ pub struct WecomApp {
 pub struct WecomApps(HashMap<String, Arc<WecomApp>>);
 
 impl WecomApps {
-    /// Builds the apps from `[[wecom]]`; the configuration was validated, so the keys decode.
-    pub fn from_config(apps: &[WecomConfig]) -> Result<Self, CryptoError> {
+    /// Builds the apps from `[[wecom]]`, with clients that keep their tokens in `db`. Makes
+    /// no network call.
+    pub fn from_config(apps: &[WecomConfig], db: &DatabaseConnection) -> Result<Self, SetupError> {
         let mut map = HashMap::new();
         for app in apps {
+            let fail = |reason: String| SetupError {
+                tenant: app.tenant.clone(),
+                reason,
+            };
             let crypto = CallbackCrypto::new(
                 app.callback_token.expose(),
                 app.encoding_aes_key.expose(),
                 &app.corp_id,
-            )?;
+            )
+            .map_err(|e| fail(e.to_string()))?;
+            let mut config = ClientConfig::new(&app.corp_id, app.secret.expose());
+            config.base_url = app.api_base.clone();
+            config.timeout = Duration::from_secs(app.request_timeout_secs);
+            config.rate_limit = RateLimit::new(
+                app.rate_limit_per_minute,
+                DEFAULT_BURST.min(app.rate_limit_per_minute),
+            );
+            let store = Arc::new(DbTokenStore::new(db.clone()));
+            let client = WecomClient::new(config, store).map_err(|e| fail(e.to_string()))?;
             map.insert(
                 app.tenant.clone(),
                 Arc::new(WecomApp {
                     tenant: app.tenant.clone(),
                     crypto,
+                    client,
                     max_clock_skew_secs: app.max_clock_skew_secs,
                 }),
             );
