@@ -21,9 +21,8 @@ pub enum XmlError {
 /// Rejects any markup declaration (`<!DOCTYPE`, `<!ENTITY`, ...). Only CDATA sections and
 /// comments may start with `<!`. A substring scan, so it costs nothing next to the parse.
 pub fn reject_dtd(xml: &str) -> Result<(), XmlError> {
-    let mut rest = xml;
-    while let Some(offset) = rest.find("<!") {
-        rest = &rest[offset + 2..];
+    for (at, _) in xml.match_indices("<!") {
+        let rest = &xml[at + 2..];
         if !(rest.starts_with("[CDATA[") || rest.starts_with("--")) {
             return Err(XmlError::Dtd);
         }

@@ -22,13 +22,13 @@ macro_rules! raw_fields {
             pub selected_items: Option<Vec<SelectedItem>>,
         }
 
+        /// Names of the top-level elements read into fields, in declaration order.
+        const FIELD_NAMES: &[&str] = &[$($name),*];
+
         impl<'a> Raw<'a> {
-            /// The slot of a known top-level element.
-            fn slot(&mut self, name: &str) -> Option<&mut Option<Cow<'a, str>>> {
-                match name {
-                    $($name => Some(&mut self.$field),)*
-                    _ => None,
-                }
+            /// The slot of the `i`th name of [`FIELD_NAMES`].
+            fn slot_at(&mut self, i: usize) -> Option<&mut Option<Cow<'a, str>>> {
+                [$(&mut self.$field),*].into_iter().nth(i)
             }
         }
     };
@@ -94,7 +94,7 @@ impl<'a> Raw<'a> {
         // One entry per open element below <xml>.
         let mut stack: Vec<At> = Vec::with_capacity(6);
         let (mut seen_root, mut closed_root) = (false, false);
-        let mut field: Option<&'static str> = None;
+        let mut field: Option<usize> = None;
         let mut text: Cow<'a, str> = Cow::Borrowed("");
         let mut members: Vec<String> = Vec::new();
         let mut items: Vec<SelectedItem> = Vec::new();
@@ -171,13 +171,13 @@ impl<'a> Raw<'a> {
     }
 
     /// Where an element called `name` opened at `at` leads.
-    fn enter(at: At, name: &str, field: &mut Option<&'static str>) -> At {
+    fn enter(at: At, name: &str, field: &mut Option<usize>) -> At {
         match (at, name) {
             (At::Root, "MemChangeList") => At::MemChangeList,
             (At::Root, "SelectedItems") => At::SelectedItems,
-            (At::Root, name) => match FIELD_NAMES.iter().find(|n| **n == name) {
-                Some(known) => {
-                    *field = Some(known);
+            (At::Root, name) => match FIELD_NAMES.iter().position(|n| *n == name) {
+                Some(index) => {
+                    *field = Some(index);
                     At::Field
                 }
                 None => At::Skip,
@@ -195,7 +195,7 @@ impl<'a> Raw<'a> {
     fn leave(
         &mut self,
         done: At,
-        field: &mut Option<&'static str>,
+        field: &mut Option<usize>,
         text: &mut Cow<'a, str>,
         members: &mut Vec<String>,
         items: &mut [SelectedItem],
@@ -203,10 +203,10 @@ impl<'a> Raw<'a> {
         let value = std::mem::replace(text, Cow::Borrowed(""));
         match done {
             At::Field => {
-                let name = field.take().unwrap_or_default();
-                let slot = self.slot(name).ok_or(XmlError::Content("xml"))?;
+                let index = field.take().unwrap_or_default();
+                let slot = self.slot_at(index).ok_or(XmlError::Content("xml"))?;
                 if slot.is_some() {
-                    return Err(XmlError::Repeated(name.to_string()));
+                    return Err(XmlError::Repeated(FIELD_NAMES[index].to_string()));
                 }
                 *slot = Some(value);
             }
@@ -234,39 +234,6 @@ impl<'a> Raw<'a> {
         Ok(())
     }
 }
-
-/// Names of the top-level elements read into fields.
-const FIELD_NAMES: [&str; 29] = [
-    "ToUserName",
-    "FromUserName",
-    "CreateTime",
-    "MsgType",
-    "Event",
-    "AgentID",
-    "ChangeType",
-    "UserID",
-    "ExternalUserID",
-    "State",
-    "WelcomeCode",
-    "Source",
-    "FailReason",
-    "ChatId",
-    "UpdateDetail",
-    "JoinScene",
-    "QuitScene",
-    "MemChangeCnt",
-    "LastMemVer",
-    "CurMemVer",
-    "Id",
-    "TagType",
-    "StrategyId",
-    "EventKey",
-    "TaskId",
-    "CardType",
-    "ResponseCode",
-    "Content",
-    "MsgId",
-];
 
 /// Appends a chunk, borrowing while there is only one.
 fn append<'a>(text: &mut Cow<'a, str>, chunk: Cow<'a, str>) {
