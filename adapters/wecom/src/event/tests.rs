@@ -342,3 +342,13 @@ fn events_serialize_to_json_for_the_inbox() {
     assert_eq!(json["event"]["task_id"], "appr-D1024-1");
     assert_eq!(json["from_user_name"], "dave");
 }
+
+#[test]
+fn an_over_long_multibyte_msg_id_is_cut_on_a_character_boundary() {
+    let id = "你".repeat(100);
+    let xml = format!(
+        "<xml><ToUserName>ww</ToUserName><FromUserName>bob</FromUserName><CreateTime>1</CreateTime><MsgType>text</MsgType><Content>x</Content><MsgId>{id}</MsgId></xml>"
+    );
+    let key = parse(&xml).dedupe_key;
+    assert!(key.len() <= 255 && key.starts_with("msg:你"), "{key}");
+}
