@@ -154,16 +154,23 @@ impl CallbackCrypto {
         if buf.is_empty() || buf.len() % 16 != 0 {
             return Err(CryptoError::CiphertextLength(buf.len()));
         }
-        let plain = Decryptor::new(&self.key.into(), &self.iv().into())
+        let len = Decryptor::new(&self.key.into(), &self.iv().into())
             .decrypt_padded::<NoPadding>(&mut buf)
-            .map_err(|_| CryptoError::CiphertextLength(encrypted.len()))?;
-        self.open_frame(plain)
+            .map_err(|_| CryptoError::CiphertextLength(encrypted.len()))?
+            .len();
+        buf.truncate(len);
+        self.open_frame_owned(buf)
     }
 
     /// The checks after decryption, on the plaintext frame: padding, length field, receive id
     /// and UTF-8. Public so that fuzzers and tests can reach them without a cipher in the way.
     pub fn open_frame(&self, plain: &[u8]) -> Result<String, CryptoError> {
-        let frame = unpad(plain)?;
+        self.open_frame_owned(plain.to_vec())
+    }
+
+    /// [`Self::open_frame`] on a buffer it may reuse for the message, saving a copy.
+    fn open_frame_owned(&self, mut plain: Vec<u8>) -> Result<String, CryptoError> {
+        let frame = unpad(&plain)?;
         if frame.len() < HEADER_LEN {
             return Err(CryptoError::BadFrame);
         }
@@ -175,11 +182,12 @@ impl CallbackCrypto {
         if msg_len > rest.len() {
             return Err(CryptoError::BadFrame);
         }
-        let (msg, receive_id) = rest.split_at(msg_len);
-        if receive_id != self.receive_id.as_bytes() {
+        if &rest[msg_len..] != self.receive_id.as_bytes() {
             return Err(CryptoError::ReceiveIdMismatch);
         }
-        String::from_utf8(msg.to_vec()).map_err(|_| CryptoError::NotUtf8)
+        plain.truncate(HEADER_LEN + msg_len);
+        plain.drain(..HEADER_LEN);
+        String::from_utf8(plain).map_err(|_| CryptoError::NotUtf8)
     }
 
     /// Encrypts `msg` with a fresh random prefix.

@@ -1,16 +1,19 @@
 //! The outer XML of a POSTed callback: `<xml><ToUserName/><AgentID/><Encrypt/></xml>`. Only
 //! `Encrypt` is covered by the signature, so it is read verbatim and must appear exactly once.
 
+use std::borrow::Cow;
+
 use quick_xml::{Reader, events::Event};
 
 use crate::xml::{XmlError, reject_dtd};
 
-/// The envelope's fields. `Encrypt` is what the signature covers; the others are routing hints.
+/// The envelope's fields, borrowed from the body where possible. `Encrypt` is what the
+/// signature covers; the others are routing hints.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Envelope {
-    pub to_user_name: Option<String>,
-    pub agent_id: Option<String>,
-    pub encrypt: String,
+pub struct Envelope<'a> {
+    pub to_user_name: Option<Cow<'a, str>>,
+    pub agent_id: Option<Cow<'a, str>>,
+    pub encrypt: Cow<'a, str>,
 }
 
 /// Which child element the reader is inside.
@@ -25,11 +28,12 @@ enum Field {
 
 /// Parses an envelope. Unknown elements are ignored; a second `Encrypt`, nested markup or an
 /// entity inside a field, or any DTD is an error.
-pub fn parse(body: &str) -> Result<Envelope, XmlError> {
+pub fn parse(body: &str) -> Result<Envelope<'_>, XmlError> {
     reject_dtd(body)?;
     let mut reader = Reader::from_str(body);
     let (mut to_user_name, mut agent_id, mut encrypt) = (None, None, Vec::new());
-    let (mut depth, mut field, mut text) = (0usize, Field::None, String::new());
+    let (mut depth, mut field) = (0usize, Field::None);
+    let mut text: Cow<'_, str> = Cow::Borrowed("");
     let malformed = |e: quick_xml::Error| XmlError::Malformed(e.to_string());
     loop {
         match reader.read_event().map_err(malformed)? {
@@ -45,7 +49,7 @@ pub fn parse(body: &str) -> Result<Envelope, XmlError> {
                             "Encrypt" => Field::Encrypt,
                             _ => Field::Other,
                         };
-                        text.clear();
+                        text = Cow::Borrowed("");
                     }
                     _ if field == Field::Other => {}
                     _ => return Err(XmlError::Content(field_name(field))),
@@ -54,19 +58,21 @@ pub fn parse(body: &str) -> Result<Envelope, XmlError> {
             Event::Empty(empty) => match depth {
                 0 if empty.name().as_ref() == "xml" => break,
                 0 => return Err(XmlError::Root),
-                1 if empty.name().as_ref() == "Encrypt" => encrypt.push(String::new()),
+                1 if empty.name().as_ref() == "Encrypt" => encrypt.push(Cow::Borrowed("")),
                 _ => {}
             },
-            Event::Text(t) if depth == 2 && field != Field::Other => text.push_str(&t.into_inner()),
+            Event::Text(t) if depth == 2 && field != Field::Other => {
+                append(&mut text, t.into_inner())
+            }
             Event::CData(t) if depth == 2 && field != Field::Other => {
-                text.push_str(&t.into_inner())
+                append(&mut text, t.into_inner())
             }
             Event::GeneralRef(_) if depth == 2 && field != Field::Other => {
                 return Err(XmlError::Content(field_name(field)));
             }
             Event::End(_) => {
                 if depth == 2 {
-                    let value = text.trim().to_string();
+                    let value = trim(std::mem::take(&mut text));
                     match field {
                         Field::ToUserName => to_user_name = Some(value),
                         Field::AgentId => agent_id = Some(value),
@@ -108,6 +114,24 @@ pub fn parse(body: &str) -> Result<Envelope, XmlError> {
     })
 }
 
+/// Appends a chunk of text, borrowing while there is only one.
+fn append<'a>(text: &mut Cow<'a, str>, chunk: Cow<'a, str>) {
+    if text.is_empty() {
+        *text = chunk;
+    } else {
+        text.to_mut().push_str(&chunk);
+    }
+}
+
+/// Trims surrounding whitespace without copying borrowed text.
+fn trim(text: Cow<'_, str>) -> Cow<'_, str> {
+    match text {
+        Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
+        Cow::Owned(s) if s.trim().len() == s.len() => Cow::Owned(s),
+        Cow::Owned(s) => Cow::Owned(s.trim().to_string()),
+    }
+}
+
 fn field_name(field: Field) -> &'static str {
     match field {
         Field::ToUserName => "ToUserName",
@@ -132,7 +156,7 @@ mod tests {
         assert_eq!(env.encrypt, "abc+/=");
         // Plain text, unknown elements and no AgentID are fine.
         let env = parse("<xml><Encrypt>QUJD</Encrypt><Extra><a>1</a></Extra></xml>").unwrap();
-        assert_eq!((env.encrypt.as_str(), env.agent_id), ("QUJD", None));
+        assert_eq!((&*env.encrypt, env.agent_id), ("QUJD", None));
     }
 
     #[test]

@@ -19,13 +19,20 @@ pub enum XmlError {
 }
 
 /// Rejects any markup declaration (`<!DOCTYPE`, `<!ENTITY`, ...). Only CDATA sections and
-/// comments may start with `<!`. A substring scan, so it costs nothing next to the parse.
+/// comments may start with `<!`. Scans for `!`, which base64 never contains, with the
+/// vectorised single-character search, so it costs little next to the parse.
 pub fn reject_dtd(xml: &str) -> Result<(), XmlError> {
-    for (at, _) in xml.match_indices("<!") {
-        let rest = &xml[at + 2..];
-        if !(rest.starts_with("[CDATA[") || rest.starts_with("--")) {
-            return Err(XmlError::Dtd);
+    let bytes = xml.as_bytes();
+    let mut from = 0;
+    while let Some(offset) = xml[from..].find('!') {
+        let at = from + offset;
+        if at > 0 && bytes[at - 1] == b'<' {
+            let rest = &bytes[at + 1..];
+            if !(rest.starts_with(b"[CDATA[") || rest.starts_with(b"--")) {
+                return Err(XmlError::Dtd);
+            }
         }
+        from = at + 1;
     }
     Ok(())
 }
