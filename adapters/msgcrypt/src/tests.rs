@@ -154,27 +154,6 @@ fn vector_c_deterministic_encryption_and_reply_signature() {
 }
 
 #[test]
-fn sealed_reply_opens_with_its_own_signature() {
-    let xml = a().seal_reply(
-        "<xml><Content>ok</Content></xml>",
-        "1717200000",
-        "1234567890",
-    );
-    let encrypted = between(&xml, "<Encrypt><![CDATA[", "]]>");
-    let signature = between(&xml, "<MsgSignature><![CDATA[", "]]>");
-    assert_eq!(
-        a().open(&q(signature, "1717200000", "1234567890"), encrypted)
-            .unwrap(),
-        "<xml><Content>ok</Content></xml>"
-    );
-}
-
-fn between<'a>(s: &'a str, start: &str, end: &str) -> &'a str {
-    let from = s.find(start).unwrap() + start.len();
-    &s[from..from + s[from..].find(end).unwrap()]
-}
-
-#[test]
 fn signature_must_be_exactly_the_lowercase_hex_digest() {
     let good = "0c3914025cb4b4d68103f6bfc8db550f79dcf48e";
     for bad in [
@@ -391,5 +370,94 @@ proptest! {
     fn arbitrary_ciphertext_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
         let _ = a().decrypt(&STANDARD.encode(&bytes));
         let _ = a().decrypt(&String::from_utf8_lossy(&bytes));
+    }
+}
+
+/// DingTalk's callback crypto is the same scheme: the published vectors of dingtalk.md §2.10.
+mod dingtalk_vectors {
+    use super::*;
+
+    fn open(
+        token: &str,
+        key: &str,
+        receive_id: &str,
+        ts: &str,
+        nonce: &str,
+        sig: &str,
+        encrypt: &str,
+    ) -> String {
+        CallbackCrypto::new(token, key, receive_id)
+            .unwrap()
+            .open(&q(sig, ts, nonce), encrypt)
+            .unwrap()
+    }
+
+    const A_KEY: &str = "4g5j64qlyl3zvetqxz5jiocdr586fn2zvjpa8zls3ij";
+    const A_MSG: &str = r#"{"EventType":"check_create_suite_url","Random":"LPIdSnlF","TestSuiteKey":"suite4xxxxxxxxxxxxxxx"}"#;
+
+    #[test]
+    fn vector_a_inbound_event_with_pad_22() {
+        let msg = open(
+            "123456",
+            A_KEY,
+            "suite4xxxxxxxxxxxxxxx",
+            "1445827045067",
+            "nEXhMP4r",
+            "5a65ceeef9aab2d149439f82dc191dd6c5cbe2c0",
+            "1a3NBxmCFwkCJvfoQ7WhJHB+iX3qHPsc9JbaDznE1i03peOk1LaOQoRz3+nlyGNhwmwJ3vDMG+OzrHMeiZI7gTRWVdUBmfxjZ8Ej23JVYa9VrYeJ5as7XM/ZpulX8NEQis44w53h1qAgnC3PRzM7Zc/D6Ibr0rgUathB6zRHP8PYrfgnNOS9PhSBdHlegK+AGGanfwjXuQ9+0pZcy0w9lQ==",
+        );
+        assert_eq!(msg, A_MSG);
+    }
+
+    #[test]
+    fn vector_b_check_url_with_pad_31() {
+        let msg = open(
+            "mryue",
+            "Yue0EfdN5900c1ce5cf6A152c63DDe1808a60c5ecd7",
+            "ding6ccabc44d2c8d38b",
+            "1608001896814",
+            "WL4PK6yA",
+            "03044561471240d4a14bb09372dfcfd4fd0e40cb",
+            "0vJiX6vliEpwG3U45CtXqi+m8PXbQRARJ8p8BbDuD1EMTDf0jKpQ79QS93qEk7XHpP6u+oTTrd15NRPvNvmBKyDCYxxOK+HZeKju4yhELOFchzNukR+t8SB/qk4ROMu3",
+        );
+        assert_eq!(msg, r#"{"EventType":"check_url"}"#);
+    }
+
+    #[test]
+    fn vectors_c_and_d_success_replies() {
+        let c = open(
+            "123456",
+            "1234567890123456789012345678901234567890123",
+            "dingsnotzck6pm5veliw",
+            "1614767836",
+            "A7Co0cJLMzIDtMMI",
+            "9a95a004dd16f5c307e849b994173f76aa26e5eb",
+            "YvkvaGe4hQxd3VxRmEty0dVlnCOAqwf56xwTRHDHoOURqhalbmBJQk5FNcRk42Gl5T0YQXZNwpwWSm1xAFJ5ZA==",
+        );
+        assert_eq!(c, "success");
+        let d = open(
+            "tokenxxxx",
+            "o1w0aum42yaptlz8alnhwikjd3jenzt9cb9wmzptgus",
+            "dingxxxxxx",
+            "1605695694141",
+            "WelUQl6bCqcBa2fM",
+            "f36f4ba5337d426c7d4bca0dbcb06b3ddc1388fc",
+            "X1VSe9cTJUMZu60d3kyLYTrBq5578ZRJtteU94wG0Q4Uk6E/wQYeJRIC0/UFW5Wkya1Ihz9oXAdLlyC9TRaqsQ==",
+        );
+        assert_eq!(d, "success");
+    }
+
+    #[test]
+    fn vector_e_deterministic_encryption_pins_the_32_byte_padding() {
+        let c = CallbackCrypto::new("123456", A_KEY, "suite4xxxxxxxxxxxxxxx").unwrap();
+        let encrypted = c.encrypt_with_prefix(*b"1234567890123456", A_MSG.as_bytes());
+        assert_eq!(
+            encrypted,
+            "5DJFWzjRNOQk+5GSZxW+VrFMDWCIidPjEjg3//gm5x556BedVi62rDj1F9uXU97a4jw1R4FACUv9RCpoDobNqxhxRB2YtW901k4KHbP1/wpFJ3xdLG0n0A8U1VhENg80zKJd+YROR0YMGum4WYuoXJ6J98vt0ihYeIFoapNddLML5MyNAGM9saSpkouDMSvD+iU14i7V8ix1ia1Tb9ogog=="
+        );
+        assert_eq!(
+            c.signature("1445827045067", "nEXhMP4r", &encrypted),
+            "bcf6dcefa4ce2dbaf7b0666c7264d46fd9aad4bd"
+        );
     }
 }
