@@ -1,0 +1,7 @@
+//! salesbot-dingtalk: a self-contained SDK for DingTalk (钉钉): the HTTP event-subscription
+//! crypto and events, and an API client.
+//!
+//! It knows nothing of salesbot; the service's `platform` module translates its types.
+
+pub mod callback;
+pub mod event;
