@@ -3,5 +3,8 @@
 //!
 //! It knows nothing of salesbot; the service's `platform` module translates its types.
 
+pub mod api;
 pub mod callback;
 pub mod event;
+#[cfg(feature = "fake")]
+pub mod fake;
