@@ -13,7 +13,7 @@ use crate::{
     db, http,
     metrics::Metrics,
     pipeline::{self, Dispatcher, Handlers, Scheduler, Worker, housekeeping},
-    platform::{Platforms, wecom::WecomApps},
+    platform::{Platforms, dingtalk::DingtalkApps, wecom::WecomApps},
 };
 
 /// How often the housekeeping job deletes finished rows past retention.
@@ -31,6 +31,8 @@ pub struct AppState {
     pub wake_outbox: Arc<Notify>,
     /// The configured WeCom apps, by tenant.
     pub wecom: Arc<WecomApps>,
+    /// The configured DingTalk apps, by tenant.
+    pub dingtalk: Arc<DingtalkApps>,
 }
 
 /// What the domain and the platform glue plug into the pipeline.
@@ -85,9 +87,12 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", config.server.listen))?;
         let wecom = WecomApps::from_config(&config.wecom, &db)?;
+        let dingtalk =
+            DingtalkApps::from_config(&config.dingtalk).context("invalid [[dingtalk]] settings")?;
         let state = AppState {
             db,
             wecom: Arc::new(wecom),
+            dingtalk: Arc::new(dingtalk),
             config: Arc::new(config),
             metrics: Arc::new(Metrics::new()),
             wake_inbox: Arc::new(Notify::new()),

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 pub use error::ConfigError;
 pub use load::{ConfigSource, Loaded};
-pub use platforms::{WECOM_API_BASE, WecomConfig, valid_tenant};
+pub use platforms::{DingtalkConfig, WECOM_API_BASE, WecomConfig, valid_tenant};
 pub use secret::Secret;
 
 /// The whole configuration. Unknown keys anywhere are an error, so a typo never goes unnoticed.
@@ -29,6 +29,8 @@ pub struct Config {
     pub pipeline: PipelineConfig,
     /// `[[wecom]]`: the WeCom apps, one table each. Default none.
     pub wecom: Vec<WecomConfig>,
+    /// `[[dingtalk]]`: the DingTalk apps, one table each. Default none.
+    pub dingtalk: Vec<DingtalkConfig>,
 }
 
 /// `[server]`: the HTTP listener.
@@ -267,7 +269,8 @@ impl Config {
                 "must not be smaller than pipeline.retry_base_ms",
             );
         }
-        platforms::validate_wecom(&self.wecom)
+        platforms::validate_wecom(&self.wecom)?;
+        platforms::validate_dingtalk(&self.dingtalk)
     }
 }
 

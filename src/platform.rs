@@ -2,6 +2,7 @@
 //! DingTalk) registers a [`Delivery`] under its name; [`Platforms`] routes each outbox message
 //! to the one its `platform` column names.
 
+pub mod dingtalk;
 pub mod token_store;
 pub mod wecom;
 

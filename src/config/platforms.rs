@@ -1,4 +1,4 @@
-//! `[[wecom]]`: one table per WeCom app (a tenant of salesbot).
+//! `[[wecom]]` and `[[dingtalk]]`: one table per chat-platform app (a tenant of salesbot).
 
 use serde::{Deserialize, Serialize};
 
@@ -104,6 +104,73 @@ pub fn validate_wecom(apps: &[WecomConfig]) -> Result<(), ConfigError> {
                 "request_timeout_secs"
             };
             return invalid(i, key, "must be greater than 0");
+        }
+    }
+    Ok(())
+}
+
+/// One DingTalk internal app with an HTTP event subscription. Its pushes arrive at
+/// `/callbacks/dingtalk/{tenant}`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DingtalkConfig {
+    /// Name in the callback path and in the database: 1–64 of `[a-z0-9_-]`. Required.
+    pub tenant: String,
+    /// The app's Client ID (AppKey). Required.
+    pub app_key: String,
+    /// The app's Client Secret (AppSecret). Required; usually `env:NAME`.
+    pub app_secret: Secret,
+    /// The app's AgentId. Required.
+    pub agent_id: i64,
+    /// The event subscription's 签名 token (3–32 letters and digits). Required.
+    pub callback_token: Secret,
+    /// The event subscription's aes_key (43 characters). Required.
+    pub aes_key: Secret,
+    /// The receive id every push must carry: the app key for a subscription configured in the
+    /// developer console (the default), the corp id for one registered through the legacy
+    /// register_call_back API (dingtalk.md §2.4).
+    #[serde(default)]
+    pub receive_id: Option<String>,
+}
+
+impl DingtalkConfig {
+    /// The receive id pushes are checked against.
+    pub fn receive_id(&self) -> &str {
+        self.receive_id.as_deref().unwrap_or(&self.app_key)
+    }
+}
+
+/// Checks every `[[dingtalk]]` table; errors name `dingtalk[i].key`. Tenant names may repeat
+/// those of `[[wecom]]`: the platform is part of every path and key.
+pub fn validate_dingtalk(apps: &[DingtalkConfig]) -> Result<(), ConfigError> {
+    let invalid = |i: usize, key: &str, reason: &str| {
+        Err(ConfigError::Invalid {
+            key: format!("dingtalk[{i}].{key}"),
+            reason: reason.into(),
+        })
+    };
+    for (i, app) in apps.iter().enumerate() {
+        if !valid_tenant(&app.tenant) {
+            return invalid(i, "tenant", "must be 1-64 of a-z, 0-9, - and _");
+        }
+        if apps[..i].iter().any(|other| other.tenant == app.tenant) {
+            return invalid(i, "tenant", "is used by another [[dingtalk]] table");
+        }
+        if app.app_key.trim().is_empty() {
+            return invalid(i, "app_key", "must not be empty");
+        }
+        let token = app.callback_token.expose();
+        if !(3..=32).contains(&token.len()) || !token.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return invalid(i, "callback_token", "must be 3-32 letters and digits");
+        }
+        if salesbot_msgcrypt::CallbackCrypto::new(token, app.aes_key.expose(), app.receive_id())
+            .is_err()
+        {
+            return invalid(
+                i,
+                "aes_key",
+                "must be the 43 letters and digits shown by DingTalk",
+            );
         }
     }
     Ok(())

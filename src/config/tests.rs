@@ -361,3 +361,65 @@ fn invalid_wecom_tables_name_the_key() {
     let err = load(None, &[("SALESBOT_WECOM__0__SECRET", "x")]).unwrap_err();
     assert!(err.to_string().contains("out of range"), "{err}");
 }
+
+const DINGTALK: &str = r#"
+[[dingtalk]]
+tenant = "acme"
+app_key = "ding6ccabc44d2c8d38b"
+app_secret = "env:DING_SECRET"
+agent_id = 123456789
+callback_token = "mryue"
+aes_key = "Yue0EfdN5900c1ce5cf6A152c63DDe1808a60c5ecd7"
+"#;
+
+#[test]
+fn dingtalk_tenants_load_and_default_the_receive_id_to_the_app_key() {
+    let c = load(Some(DINGTALK), &[("DING_SECRET", "s3")])
+        .unwrap()
+        .config;
+    assert_eq!(c.dingtalk[0].receive_id(), "ding6ccabc44d2c8d38b");
+    assert_eq!(c.dingtalk[0].app_secret.expose(), "s3");
+    let legacy = load(
+        Some(&format!("{DINGTALK}receive_id = \"dingcorp\"\n")),
+        &[("DING_SECRET", "s3")],
+    )
+    .unwrap()
+    .config;
+    assert_eq!(legacy.dingtalk[0].receive_id(), "dingcorp");
+    assert!(!format!("{c:?}").contains("Yue0EfdN"));
+}
+
+#[test]
+fn invalid_dingtalk_tables_name_the_key() {
+    let env = [("DING_SECRET", "s")];
+    for (from, to, key) in [
+        (
+            "tenant = \"acme\"",
+            "tenant = \"ACME\"",
+            "dingtalk[0].tenant",
+        ),
+        (
+            "callback_token = \"mryue\"",
+            "callback_token = \"ab\"",
+            "dingtalk[0].callback_token",
+        ),
+        (
+            "aes_key = \"Yue0EfdN5900c1ce5cf6A152c63DDe1808a60c5ecd7\"",
+            "aes_key = \"x\"",
+            "dingtalk[0].aes_key",
+        ),
+        (
+            "app_key = \"ding6ccabc44d2c8d38b\"",
+            "app_key = \" \"",
+            "dingtalk[0].app_key",
+        ),
+        (
+            "agent_id = 123456789",
+            "agent_id = 123456789\nmode = \"http\"",
+            "dingtalk[0].mode",
+        ),
+    ] {
+        let err = load(Some(&DINGTALK.replace(from, to)), &env).unwrap_err();
+        assert!(err.to_string().contains(key), "{key}: {err}");
+    }
+}

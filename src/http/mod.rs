@@ -2,9 +2,11 @@
 //! request passes through (request id, tracing span, body-size limit, request metrics).
 
 mod admin;
+mod dingtalk;
 mod error;
 mod health;
 mod query;
+mod refusal;
 mod request_id;
 mod wecom;
 
@@ -33,6 +35,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(admin::router(state.clone()))
         .merge(wecom::router())
+        .merge(dingtalk::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             count_requests,

@@ -11,14 +11,12 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use salesbot_wecom::{
-    crypto::{CryptoError, SignedQuery},
-    envelope,
-    event::{Callback, EventError},
-    xml::XmlError,
-};
+use salesbot_wecom::{crypto::SignedQuery, envelope, event::Callback};
 
-use super::query::{Params, QueryError};
+use super::{
+    query::Params,
+    refusal::{Refusal, check_skew},
+};
 use crate::{
     app::AppState,
     pipeline::{Stored, clock::now_ms, inbox},
@@ -29,58 +27,6 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/callbacks/wecom/{tenant}", get(verify_url).post(receive))
 }
 
-/// Why a callback was refused; each maps to one status code.
-#[derive(Debug, thiserror::Error)]
-enum Refusal {
-    #[error("unknown tenant")]
-    UnknownTenant,
-    #[error(transparent)]
-    Query(#[from] QueryError),
-    #[error("{0}")]
-    Crypto(#[from] CryptoError),
-    #[error("envelope: {0}")]
-    Envelope(#[from] XmlError),
-    #[error("event: {0}")]
-    Event(#[from] EventError),
-    #[error("body is not UTF-8")]
-    NotUtf8,
-    #[error("timestamp is missing, malformed or outside the allowed clock skew")]
-    Stale,
-    #[error("storing the event failed: {0}")]
-    Storage(#[from] sea_orm::DbErr),
-}
-
-impl Refusal {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::UnknownTenant => StatusCode::NOT_FOUND,
-            Self::Crypto(CryptoError::BadSignature) | Self::Stale => StatusCode::UNAUTHORIZED,
-            Self::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
-            _ => StatusCode::BAD_REQUEST,
-        }
-    }
-
-    /// Logs the reason (never a secret: errors carry none) and answers a short plain text.
-    fn respond(self, state: &AppState, tenant: &str) -> Response {
-        let status = self.status();
-        let outcome = match &self {
-            Self::Storage(_) => "error",
-            _ => "refused",
-        };
-        if status.is_server_error() {
-            tracing::error!(%tenant, reason = %self, "callback not stored; the platform will retry");
-        } else {
-            tracing::warn!(%tenant, status = status.as_u16(), reason = %self, "callback refused");
-        }
-        state.metrics.count_callback(PLATFORM, tenant, outcome);
-        let text = match &self {
-            Self::Storage(_) => "temporarily unavailable".to_string(),
-            other => other.to_string(),
-        };
-        (status, text).into_response()
-    }
-}
-
 /// The signed query of a callback, with the app's optional freshness check.
 fn signed<'a>(app: &WecomApp, params: &'a Params) -> Result<SignedQuery<'a>, Refusal> {
     let query = SignedQuery {
@@ -89,10 +35,7 @@ fn signed<'a>(app: &WecomApp, params: &'a Params) -> Result<SignedQuery<'a>, Ref
         nonce: params.require("nonce")?,
     };
     if let Some(skew) = app.max_clock_skew_secs {
-        let sent: i64 = query.timestamp.parse().map_err(|_| Refusal::Stale)?;
-        if (now_ms() / 1000 - sent).unsigned_abs() > skew {
-            return Err(Refusal::Stale);
-        }
+        check_skew(query.timestamp.parse().ok(), now_ms() / 1000, skew)?;
     }
     Ok(query)
 }
@@ -116,7 +59,7 @@ async fn verify_url(
             // The plaintext exactly: no quotes, no newline.
             ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], echo).into_response()
         }
-        Err(refusal) => refusal.respond(&state, &tenant),
+        Err(refusal) => refusal.respond(&state, PLATFORM, &tenant),
     }
 }
 
@@ -143,7 +86,7 @@ async fn receive(
             state.metrics.count_callback(PLATFORM, &tenant, outcome);
             StatusCode::OK.into_response()
         }
-        Err(refusal) => refusal.respond(&state, &tenant),
+        Err(refusal) => refusal.respond(&state, PLATFORM, &tenant),
     }
 }
 
@@ -157,10 +100,12 @@ async fn store(
     let app = state.wecom.get(tenant).ok_or(Refusal::UnknownTenant)?;
     let params = Params::parse(raw)?;
     let query = signed(app, &params)?;
-    let body = std::str::from_utf8(body).map_err(|_| Refusal::NotUtf8)?;
-    let envelope = envelope::parse(body)?;
+    let body =
+        std::str::from_utf8(body).map_err(|_| Refusal::Malformed("body is not UTF-8".into()))?;
+    let envelope =
+        envelope::parse(body).map_err(|e| Refusal::Malformed(format!("envelope: {e}")))?;
     let xml = app.crypto.open(&query, &envelope.encrypt)?;
-    let callback = Callback::parse(&xml)?;
+    let callback = Callback::parse(&xml).map_err(|e| Refusal::Malformed(format!("event: {e}")))?;
     let event = inbox_event(tenant, &callback, &xml);
     Ok(inbox::insert(&state.db, &event, now_ms()).await?)
 }

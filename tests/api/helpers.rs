@@ -424,3 +424,37 @@ where
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// Encrypts an arbitrary frame with the app key `encoding_aes_key` (43 characters), bypassing
+/// the framing rules, so tests can send bad padding and bad length fields that verify.
+pub fn raw_frame_encrypt(encoding_aes_key: &str, frame: &[u8]) -> String {
+    use aes::cipher::{BlockModeEncrypt, KeyIvInit, block_padding::NoPadding};
+    use base64::Engine;
+    let key = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_allow_trailing_bits(true)
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+    )
+    .decode(encoding_aes_key)
+    .unwrap();
+    let mut buf = frame.to_vec();
+    let len = buf.len();
+    let out = cbc::Encryptor::<aes::Aes256>::new_from_slices(&key, &key[..16])
+        .unwrap()
+        .encrypt_padded::<NoPadding>(&mut buf, len)
+        .unwrap();
+    base64::engine::general_purpose::STANDARD.encode(out)
+}
+
+/// A plaintext frame: prefix, the declared length, the message, the receive id, and padding to
+/// 32 bytes with `pad` bytes (the correct value when `None`).
+pub fn frame(msg: &[u8], declared: u32, receive_id: &str, pad: Option<u8>) -> Vec<u8> {
+    let mut f = b"0123456789abcdef".to_vec();
+    f.extend_from_slice(&declared.to_be_bytes());
+    f.extend_from_slice(msg);
+    f.extend_from_slice(receive_id.as_bytes());
+    let n = 32 - f.len() % 32;
+    f.extend(std::iter::repeat_n(pad.unwrap_or(n as u8), n));
+    f
+}

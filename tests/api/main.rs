@@ -6,6 +6,7 @@
 mod helpers;
 
 mod binary;
+mod dingtalk;
 mod http;
 mod inbox;
 mod migrations;

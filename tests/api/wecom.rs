@@ -9,7 +9,7 @@ use salesbot::{
 use salesbot_wecom::crypto::CallbackCrypto;
 use serde_json::Value;
 
-use crate::helpers::{TestApp, TestDb};
+use crate::helpers::{TestApp, TestDb, frame, raw_frame_encrypt};
 
 /// Vector A of the reference (the current official sample).
 const TOKEN: &str = "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo";
@@ -254,37 +254,6 @@ async fn an_unmodelled_event_is_stored_raw_with_its_type() {
     w.stop().await;
 }
 
-/// Encrypts an arbitrary frame with acme's key, bypassing the framing rules.
-fn raw_frame_encrypt(frame: &[u8]) -> String {
-    use aes::cipher::{BlockModeEncrypt, KeyIvInit, block_padding::NoPadding};
-    use base64::Engine;
-    let key = base64::engine::GeneralPurpose::new(
-        &base64::alphabet::STANDARD,
-        base64::engine::GeneralPurposeConfig::new()
-            .with_decode_allow_trailing_bits(true)
-            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
-    )
-    .decode(KEY)
-    .unwrap();
-    let mut buf = frame.to_vec();
-    let len = buf.len();
-    let out = cbc::Encryptor::<aes::Aes256>::new_from_slices(&key, &key[..16])
-        .unwrap()
-        .encrypt_padded::<NoPadding>(&mut buf, len)
-        .unwrap();
-    base64::engine::general_purpose::STANDARD.encode(out)
-}
-
-fn frame(msg: &[u8], declared: u32, receive_id: &str, pad: Option<u8>) -> Vec<u8> {
-    let mut f = b"0123456789abcdef".to_vec();
-    f.extend_from_slice(&declared.to_be_bytes());
-    f.extend_from_slice(msg);
-    f.extend_from_slice(receive_id.as_bytes());
-    let n = 32 - f.len() % 32;
-    f.extend(std::iter::repeat_n(pad.unwrap_or(n as u8), n));
-    f
-}
-
 #[tokio::test]
 async fn bad_input_is_refused_with_the_right_status_and_nothing_stored() {
     let w = Wecom::start_with(|c| c.server.body_limit_bytes = 64 * 1024).await;
@@ -304,10 +273,10 @@ async fn bad_input_is_refused_with_the_right_status_and_nothing_stored() {
     .unwrap();
     let globex_encrypt = globex.encrypt(ADD_CONTACT.as_bytes());
     let msg = ADD_CONTACT.as_bytes();
-    let zero_pad = raw_frame_encrypt(&frame(msg, msg.len() as u32, CORP, Some(0)));
-    let big_pad = raw_frame_encrypt(&frame(msg, msg.len() as u32, CORP, Some(40)));
-    let beyond = raw_frame_encrypt(&frame(msg, 100_000, CORP, None));
-    let not_utf8 = raw_frame_encrypt(&frame(&[0xff, 0xfe, 0xfd], 3, CORP, None));
+    let zero_pad = raw_frame_encrypt(KEY, &frame(msg, msg.len() as u32, CORP, Some(0)));
+    let big_pad = raw_frame_encrypt(KEY, &frame(msg, msg.len() as u32, CORP, Some(40)));
+    let beyond = raw_frame_encrypt(KEY, &frame(msg, 100_000, CORP, None));
+    let not_utf8 = raw_frame_encrypt(KEY, &frame(&[0xff, 0xfe, 0xfd], 3, CORP, None));
     let doctype = a.encrypt(b"<!DOCTYPE xml [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><xml><ToUserName>&e;</ToUserName></xml>");
     let not_xml = a.encrypt(b"hello");
     let url_safe = good.replace('+', "-").replace('/', "_");
