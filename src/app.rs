@@ -87,8 +87,7 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", config.server.listen))?;
         let wecom = WecomApps::from_config(&config.wecom, &db)?;
-        let dingtalk =
-            DingtalkApps::from_config(&config.dingtalk).context("invalid [[dingtalk]] settings")?;
+        let dingtalk = DingtalkApps::from_config(&config.dingtalk, &db)?;
         let state = AppState {
             db,
             wecom: Arc::new(wecom),

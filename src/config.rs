@@ -15,7 +15,10 @@ use serde::{Deserialize, Serialize};
 
 pub use error::ConfigError;
 pub use load::{ConfigSource, Loaded};
-pub use platforms::{DingtalkConfig, WECOM_API_BASE, WecomConfig, valid_tenant};
+pub use platforms::{
+    DINGTALK_API_BASE, DINGTALK_OAPI_BASE, DingtalkConfig, WECOM_API_BASE, WecomConfig,
+    valid_tenant,
+};
 pub use secret::Secret;
 
 /// The whole configuration. Unknown keys anywhere are an error, so a typo never goes unnoticed.

@@ -33,6 +33,25 @@ impl Platforms {
     }
 }
 
+/// Why a configured platform app could not be set up at start.
+#[derive(Debug, thiserror::Error)]
+#[error("[[{platform}]] tenant `{tenant}`: {reason}")]
+pub struct SetupError {
+    platform: &'static str,
+    tenant: String,
+    reason: String,
+}
+
+impl SetupError {
+    pub fn new(platform: &'static str, tenant: &str, reason: String) -> Self {
+        Self {
+            platform,
+            tenant: tenant.to_string(),
+            reason,
+        }
+    }
+}
+
 #[async_trait]
 impl Delivery for Platforms {
     async fn deliver(&self, message: &OutboxMessage) -> Result<Receipt, DeliveryError> {

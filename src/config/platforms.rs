@@ -6,6 +6,9 @@ use super::{ConfigError, Secret};
 
 /// Default WeCom API base URL.
 pub const WECOM_API_BASE: &str = "https://qyapi.weixin.qq.com";
+/// Default DingTalk API base URLs: the v1.0 API and the legacy oapi.
+pub const DINGTALK_API_BASE: &str = "https://api.dingtalk.com";
+pub const DINGTALK_OAPI_BASE: &str = "https://oapi.dingtalk.com";
 
 /// One WeCom self-built app. Its callbacks arrive at `/callbacks/wecom/{tenant}`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -131,6 +134,26 @@ pub struct DingtalkConfig {
     /// register_call_back API (dingtalk.md §2.4).
     #[serde(default)]
     pub receive_id: Option<String>,
+    /// v1.0 API base URL. Default `https://api.dingtalk.com`; a fake server's in tests.
+    #[serde(default = "default_dingtalk_api_base")]
+    pub api_base: String,
+    /// Legacy API base URL. Default `https://oapi.dingtalk.com`.
+    #[serde(default = "default_dingtalk_oapi_base")]
+    pub oapi_base: String,
+    /// API calls per minute this app may make. Default 600, half of DingTalk's 20 per second.
+    #[serde(default = "default_rate_limit")]
+    pub rate_limit_per_minute: u32,
+    /// Timeout of one API call. Default 10.
+    #[serde(default = "default_request_timeout")]
+    pub request_timeout_secs: u64,
+}
+
+fn default_dingtalk_api_base() -> String {
+    DINGTALK_API_BASE.into()
+}
+
+fn default_dingtalk_oapi_base() -> String {
+    DINGTALK_OAPI_BASE.into()
 }
 
 impl DingtalkConfig {

@@ -1,10 +1,16 @@
 //! DingTalk glue: the configured apps by tenant, each with its callback crypto, and the mapping
 //! of a decrypted event onto an inbox event.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
-use salesbot_dingtalk::{callback::CallbackCrypto, event::DingEvent};
+use salesbot_dingtalk::{
+    api::{ClientConfig, DEFAULT_BURST, DingtalkClient, RateLimit},
+    callback::CallbackCrypto,
+    event::DingEvent,
+};
+use sea_orm::DatabaseConnection;
 
+use super::{SetupError, token_store::DbTokenStore};
 use crate::{
     config::DingtalkConfig,
     pipeline::{NewEvent, inbox::PRIORITY_NORMAL},
@@ -13,11 +19,12 @@ use crate::{
 /// Platform name in the inbox and outbox.
 pub const PLATFORM: &str = "dingtalk";
 
-/// One configured DingTalk app.
+/// One configured DingTalk app: its push crypto and its API client (token in the database).
 #[derive(Debug)]
 pub struct DingtalkApp {
     pub tenant: String,
     pub crypto: CallbackCrypto,
+    pub client: DingtalkClient,
 }
 
 /// The configured DingTalk apps by tenant.
@@ -25,20 +32,38 @@ pub struct DingtalkApp {
 pub struct DingtalkApps(HashMap<String, Arc<DingtalkApp>>);
 
 impl DingtalkApps {
-    /// Builds the apps from `[[dingtalk]]` (validated, so the keys decode).
-    pub fn from_config(apps: &[DingtalkConfig]) -> Result<Self, salesbot_msgcrypt::CryptoError> {
+    /// Builds the apps from `[[dingtalk]]`, with clients that keep their tokens in `db`. Makes
+    /// no network call.
+    pub fn from_config(
+        apps: &[DingtalkConfig],
+        db: &DatabaseConnection,
+    ) -> Result<Self, SetupError> {
         let mut map = HashMap::new();
         for app in apps {
+            let fail = |reason: String| SetupError::new("dingtalk", &app.tenant, reason);
             let crypto = CallbackCrypto::new(
                 app.callback_token.expose(),
                 app.aes_key.expose(),
                 app.receive_id(),
-            )?;
+            )
+            .map_err(|e| fail(e.to_string()))?;
+            let mut config = ClientConfig::new(&app.app_key, app.app_secret.expose());
+            config.api_base_url = app.api_base.clone();
+            config.oapi_base_url = app.oapi_base.clone();
+            config.timeout = Duration::from_secs(app.request_timeout_secs);
+            config.rate_limit = RateLimit::new(
+                app.rate_limit_per_minute,
+                DEFAULT_BURST.min(app.rate_limit_per_minute),
+            );
+            let store = Arc::new(DbTokenStore::new(db.clone()));
+            let client = DingtalkClient::new(config, store).map_err(|e| fail(e.to_string()))?;
+            let tenant = app.tenant.clone();
             map.insert(
-                app.tenant.clone(),
+                tenant.clone(),
                 Arc::new(DingtalkApp {
-                    tenant: app.tenant.clone(),
+                    tenant,
                     crypto,
+                    client,
                 }),
             );
         }

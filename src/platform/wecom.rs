@@ -10,7 +10,7 @@ use salesbot_wecom::{
 };
 use sea_orm::DatabaseConnection;
 
-use super::token_store::DbTokenStore;
+use super::{SetupError, token_store::DbTokenStore};
 use crate::{
     config::WecomConfig,
     pipeline::{
@@ -31,14 +31,6 @@ pub struct WecomApp {
     pub max_clock_skew_secs: Option<u64>,
 }
 
-/// Why the WeCom apps could not be set up.
-#[derive(Debug, thiserror::Error)]
-#[error("[[wecom]] tenant `{tenant}`: {reason}")]
-pub struct SetupError {
-    tenant: String,
-    reason: String,
-}
-
 /// The configured WeCom apps by tenant.
 #[derive(Debug, Default, Clone)]
 pub struct WecomApps(HashMap<String, Arc<WecomApp>>);
@@ -49,10 +41,7 @@ impl WecomApps {
     pub fn from_config(apps: &[WecomConfig], db: &DatabaseConnection) -> Result<Self, SetupError> {
         let mut map = HashMap::new();
         for app in apps {
-            let fail = |reason: String| SetupError {
-                tenant: app.tenant.clone(),
-                reason,
-            };
+            let fail = |reason: String| SetupError::new("wecom", &app.tenant, reason);
             let crypto = CallbackCrypto::new(
                 app.callback_token.expose(),
                 app.encoding_aes_key.expose(),

@@ -28,6 +28,10 @@ fn app() -> DingtalkConfig {
         callback_token: Secret::new(TOKEN),
         aes_key: Secret::new(KEY),
         receive_id: None,
+        api_base: "http://127.0.0.1:1".into(),
+        oapi_base: "http://127.0.0.1:1".into(),
+        rate_limit_per_minute: 600,
+        request_timeout_secs: 5,
     }
 }
 

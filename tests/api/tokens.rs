@@ -65,3 +65,28 @@ on_both_backends!(
     an_older_token_never_replaces_a_newer_one,
     super::an_older_token_never_replaces_a_newer_one
 );
+
+async fn two_dingtalk_clients_sharing_one_database_make_one_token_call(t: &TestDb) {
+    use salesbot_dingtalk::{api::DingtalkClient, fake::FakeDingtalk};
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let fake = FakeDingtalk::start().await;
+    fake.add_user(json!({ "userid": "rep001", "name": "Rep", "dept_id_list": [1] }));
+    let a = DingtalkClient::new(
+        fake.client_config(),
+        Arc::new(DbTokenStore::new(t.db.clone())),
+    )
+    .unwrap();
+    let b = DingtalkClient::new(
+        fake.client_config(),
+        Arc::new(DbTokenStore::new(t.db.clone())),
+    )
+    .unwrap();
+    assert_eq!(a.get_user("rep001").await.unwrap().userid, "rep001");
+    assert_eq!(b.get_user("rep001").await.unwrap().userid, "rep001");
+    assert_eq!(fake.token_calls(), 1);
+    assert_eq!(t.count("SELECT COUNT(*) FROM access_token").await, 1);
+}
+on_both_backends!(
+    two_dingtalk_clients_sharing_one_database_make_one_token_call,
+    super::two_dingtalk_clients_sharing_one_database_make_one_token_call
+);
