@@ -134,6 +134,11 @@ pub struct DingtalkConfig {
     /// register_call_back API (dingtalk.md §2.4).
     #[serde(default)]
     pub receive_id: Option<String>,
+    /// The `apiSecret` registered with the card callback route (dingtalk.md §5.2.5); it signs
+    /// every card tap posted to `/callbacks/dingtalk/{tenant}/card`. Without it that path
+    /// answers 404. Default none; usually `env:NAME`.
+    #[serde(default)]
+    pub card_callback_secret: Option<Secret>,
     /// v1.0 API base URL. Default `https://api.dingtalk.com`; a fake server's in tests.
     #[serde(default = "default_dingtalk_api_base")]
     pub api_base: String,

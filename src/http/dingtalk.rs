@@ -1,7 +1,13 @@
-//! DingTalk HTTP event pushes: `POST /callbacks/dingtalk/{tenant}` verifies, decrypts and parses
-//! the event, stores it in the inbox, and answers the encrypted `success` DingTalk requires
-//! (dingtalk.md §2.6–§2.8). `check_url` is answered the same way and stored nowhere.
+//! DingTalk callbacks over HTTP:
+//! - `POST /callbacks/dingtalk/{tenant}`: event pushes, verified, decrypted and stored, answered
+//!   with the encrypted `success` DingTalk requires (dingtalk.md §2.6–§2.8); `check_url` is
+//!   answered the same way and stored nowhere;
+//! - `POST /callbacks/dingtalk/{tenant}/card`: card button taps, signed with the card route's
+//!   apiSecret (§5.2.6), stored and answered `{}` (the card is updated through the API later);
+//! - `POST /callbacks/dingtalk/{tenant}/robot`: messages to the robot, signed with the app
+//!   secret (§5.4), stored and answered `{}`.
 
+use axum::http::HeaderMap;
 use axum::{
     Json, Router,
     body::Bytes,
@@ -11,18 +17,118 @@ use axum::{
 };
 use salesbot_dingtalk::{
     callback::{Reply, SignedQuery, parse_body},
+    card_callback::{self, CardCallbackError, CardTap},
     event::DingEvent,
+    robot_callback::{self, RobotCallbackError, RobotMessage},
 };
 
 use super::{query::Params, refusal::Refusal};
 use crate::{
     app::AppState,
     pipeline::{Stored, clock::now_ms, inbox},
-    platform::dingtalk::{DingtalkApp, PLATFORM, inbox_event},
+    platform::dingtalk::{DingtalkApp, PLATFORM, card_tap_event, inbox_event, robot_message_event},
 };
 
+/// How far a card callback's signing timestamp may be from now; the docs give no window.
+const CARD_MAX_AGE_MS: i64 = 5 * 60 * 1000;
+
 pub fn router() -> Router<AppState> {
-    Router::new().route("/callbacks/dingtalk/{tenant}", post(receive))
+    Router::new()
+        .route("/callbacks/dingtalk/{tenant}", post(receive))
+        .route("/callbacks/dingtalk/{tenant}/card", post(receive_card_tap))
+        .route(
+            "/callbacks/dingtalk/{tenant}/robot",
+            post(receive_robot_message),
+        )
+}
+
+#[tracing::instrument(skip_all, fields(%tenant))]
+async fn receive_card_tap(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let stored = async {
+        let app = state.dingtalk.get(&tenant).ok_or(Refusal::UnknownTenant)?;
+        // No card route configured: there is nothing at this path for the tenant.
+        let secret = app
+            .card_callback_secret
+            .as_ref()
+            .ok_or(Refusal::UnknownTenant)?;
+        card_callback::verify(
+            secret.expose(),
+            header(&headers, card_callback::TIMESTAMP_HEADER),
+            header(&headers, card_callback::SIGNATURE_HEADER),
+            now_ms(),
+            CARD_MAX_AGE_MS,
+        )
+        .map_err(|e| match e {
+            CardCallbackError::BadSignature => {
+                Refusal::Crypto(salesbot_msgcrypt::CryptoError::BadSignature)
+            }
+            CardCallbackError::Stale => Refusal::Stale,
+            CardCallbackError::Malformed(m) => Refusal::Malformed(m),
+        })?;
+        let tap = CardTap::parse(&body).map_err(|e| Refusal::Malformed(e.to_string()))?;
+        Ok::<_, Refusal>(inbox::insert(&state.db, &card_tap_event(&tenant, &tap), now_ms()).await?)
+    }
+    .await;
+    answer_stored(&state, &tenant, stored)
+}
+
+#[tracing::instrument(skip_all, fields(%tenant))]
+async fn receive_robot_message(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let stored = async {
+        let app = state.dingtalk.get(&tenant).ok_or(Refusal::UnknownTenant)?;
+        robot_callback::verify(
+            app.app_secret.expose(),
+            header(&headers, "timestamp"),
+            header(&headers, "sign"),
+            now_ms(),
+        )
+        .map_err(|e| match e {
+            RobotCallbackError::BadSign => {
+                Refusal::Crypto(salesbot_msgcrypt::CryptoError::BadSignature)
+            }
+            RobotCallbackError::Stale => Refusal::Stale,
+            RobotCallbackError::Malformed(m) => Refusal::Malformed(m),
+        })?;
+        let message = RobotMessage::parse(&body).map_err(|e| Refusal::Malformed(e.to_string()))?;
+        Ok::<_, Refusal>(
+            inbox::insert(&state.db, &robot_message_event(&tenant, &message), now_ms()).await?,
+        )
+    }
+    .await;
+    answer_stored(&state, &tenant, stored)
+}
+
+/// A header's value as text; header names are case-insensitive.
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Counts the outcome and answers `{}` for a stored (or duplicate) tap or message.
+fn answer_stored(state: &AppState, tenant: &str, stored: Result<Stored, Refusal>) -> Response {
+    match stored {
+        Ok(stored) => {
+            let outcome = match stored {
+                Stored::New(_) => {
+                    state.wake_inbox.notify_waiters();
+                    "stored"
+                }
+                Stored::Duplicate => "duplicate",
+            };
+            state.metrics.count_callback(PLATFORM, tenant, outcome);
+            Json(serde_json::json!({})).into_response()
+        }
+        Err(refusal) => refusal.respond(state, PLATFORM, tenant),
+    }
 }
 
 /// What became of a push that was accepted.

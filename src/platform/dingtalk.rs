@@ -6,14 +6,19 @@ use std::{collections::HashMap, sync::Arc, time::Duration};
 use salesbot_dingtalk::{
     api::{ClientConfig, DEFAULT_BURST, DingtalkClient, RateLimit},
     callback::CallbackCrypto,
+    card_callback::CardTap,
     event::DingEvent,
+    robot_callback::RobotMessage,
 };
 use sea_orm::DatabaseConnection;
 
 use super::{SetupError, token_store::DbTokenStore};
 use crate::{
-    config::DingtalkConfig,
-    pipeline::{NewEvent, inbox::PRIORITY_NORMAL},
+    config::{DingtalkConfig, Secret},
+    pipeline::{
+        NewEvent,
+        inbox::{PRIORITY_HIGH, PRIORITY_NORMAL},
+    },
 };
 
 /// Platform name in the inbox and outbox.
@@ -25,6 +30,10 @@ pub struct DingtalkApp {
     pub tenant: String,
     pub crypto: CallbackCrypto,
     pub client: DingtalkClient,
+    /// Verifies robot callbacks' `sign`.
+    pub app_secret: Secret,
+    /// Verifies card callbacks' signature; `None` when no HTTP card route is configured.
+    pub card_callback_secret: Option<Secret>,
 }
 
 /// The configured DingTalk apps by tenant.
@@ -58,20 +67,49 @@ impl DingtalkApps {
             let store = Arc::new(DbTokenStore::new(db.clone()));
             let client = DingtalkClient::new(config, store).map_err(|e| fail(e.to_string()))?;
             let tenant = app.tenant.clone();
-            map.insert(
-                tenant.clone(),
-                Arc::new(DingtalkApp {
-                    tenant,
-                    crypto,
-                    client,
-                }),
-            );
+            let app = DingtalkApp {
+                tenant: tenant.clone(),
+                crypto,
+                client,
+                app_secret: app.app_secret.clone(),
+                card_callback_secret: app.card_callback_secret.clone(),
+            };
+            map.insert(tenant, Arc::new(app));
         }
         Ok(Self(map))
     }
 
     pub fn get(&self, tenant: &str) -> Option<&Arc<DingtalkApp>> {
         self.0.get(tenant)
+    }
+}
+
+/// Kind of a card button tap in the inbox.
+pub const CARD_TAP_KIND: &str = "dingtalk.card_callback";
+/// Kind of a message to the robot in the inbox.
+pub const ROBOT_MESSAGE_KIND: &str = "dingtalk.robot_message";
+
+/// The inbox row for a card tap: urgent, since the approver is looking at the card.
+pub fn card_tap_event(tenant: &str, tap: &CardTap) -> NewEvent {
+    NewEvent {
+        platform: PLATFORM.into(),
+        tenant: tenant.into(),
+        kind: CARD_TAP_KIND.into(),
+        dedupe_key: tap.dedupe_key(),
+        priority: PRIORITY_HIGH,
+        payload: serde_json::to_value(tap).unwrap_or_default(),
+    }
+}
+
+/// The inbox row for a message to the robot (a rep's chat command).
+pub fn robot_message_event(tenant: &str, message: &RobotMessage) -> NewEvent {
+    NewEvent {
+        platform: PLATFORM.into(),
+        tenant: tenant.into(),
+        kind: ROBOT_MESSAGE_KIND.into(),
+        dedupe_key: message.dedupe_key(),
+        priority: PRIORITY_NORMAL,
+        payload: serde_json::to_value(message).unwrap_or_default(),
     }
 }
 

@@ -15,6 +15,8 @@ use crate::helpers::{TestApp, TestDb, frame, raw_frame_encrypt};
 const TOKEN: &str = "mryue";
 const KEY: &str = "Yue0EfdN5900c1ce5cf6A152c63DDe1808a60c5ecd7";
 const APP_KEY: &str = "ding6ccabc44d2c8d38b";
+const APP_SECRET: &str = "app-secret";
+const CARD_SECRET: &str = "card-route-secret";
 const B_QUERY: &str =
     "msg_signature=03044561471240d4a14bb09372dfcfd4fd0e40cb&timestamp=1608001896814&nonce=WL4PK6yA";
 const B_ENCRYPT: &str = "0vJiX6vliEpwG3U45CtXqi+m8PXbQRARJ8p8BbDuD1EMTDf0jKpQ79QS93qEk7XHpP6u+oTTrd15NRPvNvmBKyDCYxxOK+HZeKju4yhELOFchzNukR+t8SB/qk4ROMu3";
@@ -23,11 +25,12 @@ fn app() -> DingtalkConfig {
     DingtalkConfig {
         tenant: "acme".into(),
         app_key: APP_KEY.into(),
-        app_secret: Secret::new("app-secret"),
+        app_secret: Secret::new(APP_SECRET),
         agent_id: 123456789,
         callback_token: Secret::new(TOKEN),
         aes_key: Secret::new(KEY),
         receive_id: None,
+        card_callback_secret: Some(Secret::new(CARD_SECRET)),
         api_base: "http://127.0.0.1:1".into(),
         oapi_base: "http://127.0.0.1:1".into(),
         rate_limit_per_minute: 600,
@@ -277,6 +280,185 @@ async fn bad_pushes_are_refused_with_the_right_status_and_nothing_stored() {
     );
     assert_eq!(d.t.count("SELECT COUNT(*) FROM inbox").await, 0);
     assert_success_reply(d.post("acme", &good_query, good_body).await).await;
+    assert_eq!(d.t.count("SELECT COUNT(*) FROM inbox").await, 1);
+    d.stop().await;
+}
+
+const TAP: &str = r#"{"type":"actionCallback","outTrackId":"approval-7f3c2a-step-1","corpId":"dingxxxxxxxx","userId":"mgr001","content":"{\"cardPrivateData\":{\"actionIds\":[\"approve_btn\"],\"params\":{\"action\":\"approve\"}}}"}"#;
+
+impl Ding {
+    async fn post_with(
+        &self,
+        path: &str,
+        headers: &[(&str, String)],
+        body: &str,
+    ) -> reqwest::Response {
+        let mut request = self
+            .app
+            .client
+            .post(format!("{}{path}", self.app.address))
+            .body(body.to_string());
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        request.send().await.unwrap()
+    }
+}
+
+fn card_headers(secret: &str, timestamp_ms: i64) -> Vec<(&'static str, String)> {
+    let ts = timestamp_ms.to_string();
+    vec![
+        ("x-ddpaas-signature-timestamp", ts.clone()),
+        (
+            "x-ddpaas-signature",
+            salesbot_dingtalk::card_callback::sign(secret, &ts),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn a_signed_card_tap_is_stored_once_and_a_forged_one_is_refused() {
+    let d = Ding::start().await;
+    let now = salesbot::pipeline::clock::now_ms();
+    for _ in 0..2 {
+        let response = d
+            .post_with(
+                "/callbacks/dingtalk/acme/card",
+                &card_headers(CARD_SECRET, now),
+                TAP,
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            response.json::<Value>().await.unwrap(),
+            serde_json::json!({})
+        );
+    }
+    let events = d.t.inbox_events().await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, "dingtalk.card_callback");
+    assert_eq!(events[0].priority, salesbot::pipeline::inbox::PRIORITY_HIGH);
+    let payload: Value = serde_json::from_str(&events[0].payload).unwrap();
+    assert_eq!(
+        (
+            payload["user_id"].as_str(),
+            payload["params"]["action"].as_str()
+        ),
+        (Some("mgr001"), Some("approve"))
+    );
+
+    for (name, headers, body, status) in [
+        (
+            "wrong secret",
+            card_headers("guess", now),
+            TAP.to_string(),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            "stale timestamp",
+            card_headers(CARD_SECRET, now - 3_600_000),
+            TAP.to_string(),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            "no headers",
+            Vec::new(),
+            TAP.to_string(),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            "malformed body",
+            card_headers(CARD_SECRET, now),
+            "{\"outTrackId\":1}".to_string(),
+            StatusCode::BAD_REQUEST,
+        ),
+    ] {
+        assert_eq!(
+            d.post_with("/callbacks/dingtalk/acme/card", &headers, &body)
+                .await
+                .status(),
+            status,
+            "{name}"
+        );
+    }
+    assert_eq!(
+        d.post_with(
+            "/callbacks/dingtalk/initech/card",
+            &card_headers(CARD_SECRET, now),
+            TAP
+        )
+        .await
+        .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(d.t.count("SELECT COUNT(*) FROM inbox").await, 1);
+    d.stop().await;
+}
+
+#[tokio::test]
+async fn a_signed_robot_message_is_stored_and_a_stale_or_forged_one_is_refused() {
+    let d = Ding::start().await;
+    let now = salesbot::pipeline::clock::now_ms();
+    let body = r#"{"msgtype":"text","text":{"content":" tasks"},"msgId":"msgAbCdEf==","conversationType":"1","conversationId":"cid1","senderStaffId":"rep001","senderNick":"Rep"}"#;
+    let headers = |secret: &str, ts: i64| {
+        vec![
+            ("timestamp", ts.to_string()),
+            ("sign", salesbot_dingtalk::api::webhook_sign(secret, ts)),
+        ]
+    };
+    for _ in 0..2 {
+        assert_eq!(
+            d.post_with(
+                "/callbacks/dingtalk/acme/robot",
+                &headers(APP_SECRET, now),
+                body
+            )
+            .await
+            .status(),
+            StatusCode::OK
+        );
+    }
+    let events = d.t.inbox_events().await;
+    assert_eq!(
+        (
+            events.len(),
+            events[0].kind.as_str(),
+            events[0].dedupe_key.as_str()
+        ),
+        (1, "dingtalk.robot_message", "msg:msgAbCdEf==")
+    );
+    let payload: Value = serde_json::from_str(&events[0].payload).unwrap();
+    assert_eq!(payload["text"]["content"], "tasks");
+    assert_eq!(
+        d.post_with(
+            "/callbacks/dingtalk/acme/robot",
+            &headers("wrong", now),
+            body
+        )
+        .await
+        .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        d.post_with(
+            "/callbacks/dingtalk/acme/robot",
+            &headers(APP_SECRET, now - 7_200_000),
+            body
+        )
+        .await
+        .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        d.post_with(
+            "/callbacks/dingtalk/acme/robot",
+            &headers(APP_SECRET, now),
+            "{}"
+        )
+        .await
+        .status(),
+        StatusCode::BAD_REQUEST
+    );
     assert_eq!(d.t.count("SELECT COUNT(*) FROM inbox").await, 1);
     d.stop().await;
 }

@@ -5,6 +5,8 @@
 
 pub mod api;
 pub mod callback;
+pub mod card_callback;
 pub mod event;
+pub mod robot_callback;
 #[cfg(feature = "fake")]
 pub mod fake;
