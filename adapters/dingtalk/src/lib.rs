@@ -7,6 +7,6 @@ pub mod api;
 pub mod callback;
 pub mod card_callback;
 pub mod event;
-pub mod robot_callback;
 #[cfg(feature = "fake")]
 pub mod fake;
+pub mod robot_callback;
