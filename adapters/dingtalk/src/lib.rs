@@ -10,3 +10,4 @@ pub mod event;
 #[cfg(feature = "fake")]
 pub mod fake;
 pub mod robot_callback;
+pub mod stream;

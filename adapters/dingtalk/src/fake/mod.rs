@@ -14,6 +14,7 @@ mod push;
 mod records;
 mod server;
 mod state;
+mod stream;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +27,7 @@ pub use push::{EventPush, PushSigner};
 pub use records::{
     CardRecord, RecordedRequest, RobotMessageRecord, WebhookPost, WorkNotificationRecord,
 };
+pub use stream::{AckRecord, FakeStreamGateway, OpenRequestRecord};
 
 use crate::api::{ClientConfig, WebhookRobot};
 use server::{Shared, lock};

@@ -59,5 +59,6 @@ fn now_ms() -> i64 {
 mod endpoints;
 mod push;
 mod retries;
+mod stream;
 mod tokens;
 mod webhook;
