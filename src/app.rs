@@ -13,7 +13,7 @@ use crate::{
     db, http,
     metrics::Metrics,
     pipeline::{self, Dispatcher, Handlers, Scheduler, Worker, housekeeping},
-    platform::{Platforms, dingtalk::DingtalkApps, wecom::WecomApps},
+    platform::{Platforms, dingtalk::DingtalkApps, dingtalk_stream, wecom::WecomApps},
 };
 
 /// How often the housekeeping job deletes finished rows past retention.
@@ -161,6 +161,16 @@ impl Application {
             Arc::new(housekeeping::Purge::days(config.pipeline.retention_days)),
         );
         tasks.spawn(scheduler.run(shutdown.clone()));
+        let streams = dingtalk_stream::connections(
+            &config.dingtalk,
+            &state.db,
+            &state.wake_inbox,
+            &state.metrics,
+        )?;
+        for (client, sink) in streams {
+            let shutdown = shutdown.clone();
+            tasks.spawn(async move { client.run(sink, shutdown).await });
+        }
 
         tracing::info!(
             listen = %listener.local_addr()?,

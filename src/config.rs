@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 pub use error::ConfigError;
 pub use load::{ConfigSource, Loaded};
 pub use platforms::{
-    DINGTALK_API_BASE, DINGTALK_OAPI_BASE, DingtalkConfig, WECOM_API_BASE, WecomConfig,
-    valid_tenant,
+    DINGTALK_API_BASE, DINGTALK_OAPI_BASE, DingtalkConfig, DingtalkMode, WECOM_API_BASE,
+    WecomConfig, valid_tenant,
 };
 pub use secret::Secret;
 

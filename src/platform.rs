@@ -3,6 +3,7 @@
 //! to the one its `platform` column names.
 
 pub mod dingtalk;
+pub mod dingtalk_stream;
 pub mod token_store;
 pub mod wecom;
 

@@ -134,6 +134,10 @@ pub struct DingtalkConfig {
     /// register_call_back API (dingtalk.md §2.4).
     #[serde(default)]
     pub receive_id: Option<String>,
+    /// How events reach salesbot: `http` (pushes to `/callbacks/dingtalk/{tenant}`) or
+    /// `stream` (salesbot connects out to DingTalk; no public URL needed). Default `http`.
+    #[serde(default)]
+    pub mode: DingtalkMode,
     /// The `apiSecret` registered with the card callback route (dingtalk.md §5.2.5); it signs
     /// every card tap posted to `/callbacks/dingtalk/{tenant}/card`. Without it that path
     /// answers 404. Default none; usually `env:NAME`.
@@ -151,6 +155,15 @@ pub struct DingtalkConfig {
     /// Timeout of one API call. Default 10.
     #[serde(default = "default_request_timeout")]
     pub request_timeout_secs: u64,
+}
+
+/// How a DingTalk app's events arrive (the console allows one of the two per app).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DingtalkMode {
+    #[default]
+    Http,
+    Stream,
 }
 
 fn default_dingtalk_api_base() -> String {

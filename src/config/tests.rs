@@ -415,7 +415,12 @@ fn invalid_dingtalk_tables_name_the_key() {
         ),
         (
             "agent_id = 123456789",
-            "agent_id = 123456789\nmode = \"http\"",
+            "agent_id = 123456789\nmdoe = \"http\"",
+            "dingtalk[0].mdoe",
+        ),
+        (
+            "agent_id = 123456789",
+            "agent_id = 123456789\nmode = \"websocket\"",
             "dingtalk[0].mode",
         ),
     ] {

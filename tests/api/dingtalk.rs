@@ -30,6 +30,7 @@ fn app() -> DingtalkConfig {
         callback_token: Secret::new(TOKEN),
         aes_key: Secret::new(KEY),
         receive_id: None,
+        mode: salesbot::config::DingtalkMode::Http,
         card_callback_secret: Some(Secret::new(CARD_SECRET)),
         api_base: "http://127.0.0.1:1".into(),
         oapi_base: "http://127.0.0.1:1".into(),

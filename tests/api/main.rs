@@ -7,6 +7,7 @@ mod helpers;
 
 mod binary;
 mod dingtalk;
+mod dingtalk_stream;
 mod http;
 mod inbox;
 mod migrations;
