@@ -221,7 +221,22 @@ secret = "env:ACME_WECOM_SECRET"
 callback_token = "env:ACME_CALLBACK_TOKEN"
 encoding_aes_key = "env:ACME_AES_KEY"
 api_base = "http://127.0.0.1:1"
+
+[[dingtalk]]
+tenant = "acme"
+app_key = "ding6ccabc44d2c8d38b"
+app_secret = "env:ACME_DING_SECRET"
+agent_id = 123456789
+callback_token = "env:ACME_DING_TOKEN"
+aes_key = "env:ACME_DING_AES_KEY"
+card_callback_secret = "env:ACME_DING_CARD_SECRET"
+api_base = "http://127.0.0.1:1"
+oapi_base = "http://127.0.0.1:1"
 "#;
+const DING_TOKEN: &str = "mryue";
+const DING_KEY: &str = "Yue0EfdN5900c1ce5cf6A152c63DDe1808a60c5ecd7";
+const DING_SECRET: &str = "the-dingtalk-app-secret";
+const DING_CARD_SECRET: &str = "the-card-route-secret";
 const TOKEN: &str = "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo";
 const KEY: &str = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt";
 const SECRET: &str = "the-app-secret-value";
@@ -233,6 +248,10 @@ fn wecom_serve(dir: &std::path::Path) -> Command {
         .env("ACME_WECOM_SECRET", SECRET)
         .env("ACME_CALLBACK_TOKEN", TOKEN)
         .env("ACME_AES_KEY", KEY)
+        .env("ACME_DING_SECRET", DING_SECRET)
+        .env("ACME_DING_TOKEN", DING_TOKEN)
+        .env("ACME_DING_AES_KEY", DING_KEY)
+        .env("ACME_DING_CARD_SECRET", DING_CARD_SECRET)
         .env("RUST_LOG", "debug");
     cmd
 }
@@ -312,10 +331,69 @@ async fn no_secret_reaches_the_log_even_at_debug_level() {
         client.post(&bad).body(body).send().await.unwrap().status(),
         401
     );
+    // DingTalk: a good push, a forged push, a forged card tap and a forged robot message.
+    let ding = salesbot_dingtalk::callback::CallbackCrypto::new(
+        DING_TOKEN,
+        DING_KEY,
+        "ding6ccabc44d2c8d38b",
+    )
+    .unwrap();
+    let encrypt =
+        ding.encrypt(br#"{"EventType":"user_add_org","eventId":"e1","userId":["rep001"]}"#);
+    let query = format!(
+        "msg_signature={}&timestamp=1717000000000&nonce=n1",
+        ding.signature("1717000000000", "n1", &encrypt)
+    );
+    let push = serde_json::json!({ "encrypt": encrypt }).to_string();
+    let ding_url = format!("{base}/callbacks/dingtalk/acme");
+    let status = |r: reqwest::Response| r.status().as_u16();
+    assert_eq!(
+        status(
+            client
+                .post(format!("{ding_url}?{query}"))
+                .body(push.clone())
+                .send()
+                .await
+                .unwrap()
+        ),
+        200
+    );
+    let forged = query.replace("msg_signature=", "msg_signature=0");
+    assert_eq!(
+        status(
+            client
+                .post(format!("{ding_url}?{forged}"))
+                .body(push)
+                .send()
+                .await
+                .unwrap()
+        ),
+        401
+    );
+    let tap = client
+        .post(format!("{ding_url}/card"))
+        .header("x-ddpaas-signature-timestamp", "1")
+        .header("x-ddpaas-signature", "x")
+        .body("{}");
+    assert_eq!(status(tap.send().await.unwrap()), 401);
+    let robot = client
+        .post(format!("{ding_url}/robot"))
+        .header("timestamp", "1")
+        .header("sign", "x")
+        .body("{}");
+    assert_eq!(status(robot.send().await.unwrap()), 401);
     assert_eq!(terminate(child).code(), Some(0));
     let text = logs.lock().unwrap().join("\n");
     assert!(text.contains("callback refused"), "{text}");
-    for secret in [TOKEN, KEY, SECRET] {
+    for secret in [
+        TOKEN,
+        KEY,
+        SECRET,
+        DING_TOKEN,
+        DING_KEY,
+        DING_SECRET,
+        DING_CARD_SECRET,
+    ] {
         assert!(!text.contains(secret), "a secret was logged:\n{text}");
     }
 }
