@@ -17,9 +17,9 @@ use axum::{
 };
 use salesbot_dingtalk::{
     callback::{Reply, SignedQuery, parse_body},
-    card_callback::{self, CardCallbackError, CardTap},
+    card_callback::{self, CardTap},
     event::DingEvent,
-    robot_callback::{self, RobotCallbackError, RobotMessage},
+    robot_callback::{self, RobotMessage},
 };
 
 use super::{query::Params, refusal::Refusal};
@@ -62,15 +62,8 @@ async fn receive_card_tap(
             header(&headers, card_callback::SIGNATURE_HEADER),
             now_ms(),
             CARD_MAX_AGE_MS,
-        )
-        .map_err(|e| match e {
-            CardCallbackError::BadSignature => {
-                Refusal::Crypto(salesbot_msgcrypt::CryptoError::BadSignature)
-            }
-            CardCallbackError::Stale => Refusal::Stale,
-            CardCallbackError::Malformed(m) => Refusal::Malformed(m),
-        })?;
-        let tap = CardTap::parse(&body).map_err(|e| Refusal::Malformed(e.to_string()))?;
+        )?;
+        let tap = CardTap::parse(&body)?;
         Ok::<_, Refusal>(inbox::insert(&state.db, &card_tap_event(&tenant, &tap), now_ms()).await?)
     }
     .await;
@@ -91,15 +84,8 @@ async fn receive_robot_message(
             header(&headers, "timestamp"),
             header(&headers, "sign"),
             now_ms(),
-        )
-        .map_err(|e| match e {
-            RobotCallbackError::BadSign => {
-                Refusal::Crypto(salesbot_msgcrypt::CryptoError::BadSignature)
-            }
-            RobotCallbackError::Stale => Refusal::Stale,
-            RobotCallbackError::Malformed(m) => Refusal::Malformed(m),
-        })?;
-        let message = RobotMessage::parse(&body).map_err(|e| Refusal::Malformed(e.to_string()))?;
+        )?;
+        let message = RobotMessage::parse(&body)?;
         Ok::<_, Refusal>(
             inbox::insert(&state.db, &robot_message_event(&tenant, &message), now_ms()).await?,
         )

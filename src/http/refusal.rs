@@ -5,6 +5,7 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
 };
+use salesbot_dingtalk::{card_callback::CardCallbackError, robot_callback::RobotCallbackError};
 use salesbot_msgcrypt::CryptoError;
 
 use super::query::QueryError;
@@ -23,6 +24,9 @@ pub enum Refusal {
     Malformed(String),
     #[error("timestamp is missing, malformed or outside the allowed clock skew")]
     Stale,
+    /// A header signature (card taps, robot messages) does not match.
+    #[error("{0}")]
+    BadHeaderSignature(String),
     #[error("storing the event failed: {0}")]
     Storage(#[from] sea_orm::DbErr),
 }
@@ -33,7 +37,9 @@ impl Refusal {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::UnknownTenant => StatusCode::NOT_FOUND,
-            Self::Crypto(CryptoError::BadSignature) | Self::Stale => StatusCode::UNAUTHORIZED,
+            Self::Crypto(CryptoError::BadSignature) | Self::Stale | Self::BadHeaderSignature(_) => {
+                StatusCode::UNAUTHORIZED
+            }
             Self::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
         }
@@ -69,5 +75,25 @@ pub fn check_skew(
     match timestamp_secs {
         Some(sent) if (now_secs - sent).unsigned_abs() <= skew_secs => Ok(()),
         _ => Err(Refusal::Stale),
+    }
+}
+
+impl From<CardCallbackError> for Refusal {
+    fn from(e: CardCallbackError) -> Self {
+        match e {
+            CardCallbackError::BadSignature => Self::BadHeaderSignature(e.to_string()),
+            CardCallbackError::Stale => Self::Stale,
+            CardCallbackError::Malformed(_) => Self::Malformed(e.to_string()),
+        }
+    }
+}
+
+impl From<RobotCallbackError> for Refusal {
+    fn from(e: RobotCallbackError) -> Self {
+        match e {
+            RobotCallbackError::BadSign => Self::BadHeaderSignature(e.to_string()),
+            RobotCallbackError::Stale => Self::Stale,
+            RobotCallbackError::Malformed(_) => Self::Malformed(e.to_string()),
+        }
     }
 }

@@ -138,8 +138,8 @@ fn as_text(value: &Value) -> Option<String> {
     }
 }
 
-/// At most 255 bytes, cut on a character boundary.
-fn truncated(mut key: String) -> String {
+/// At most 255 bytes (the inbox's key column), cut on a character boundary.
+pub(crate) fn truncated(mut key: String) -> String {
     if key.len() > 255 {
         let mut at = 255;
         while !key.is_char_boundary(at) {

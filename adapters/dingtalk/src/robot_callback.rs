@@ -96,15 +96,7 @@ impl RobotMessage {
 
     /// The natural key: `msgId` (dingtalk.md §3.5).
     pub fn dedupe_key(&self) -> String {
-        let mut key = format!("msg:{}", self.msg_id);
-        if key.len() > 255 {
-            let mut at = 255;
-            while !key.is_char_boundary(at) {
-                at -= 1;
-            }
-            key.truncate(at);
-        }
-        key
+        crate::event::truncated(format!("msg:{}", self.msg_id))
     }
 }
 
