@@ -1,12 +1,15 @@
-//! The DingTalk push decode path on arbitrary input: the JSON body, the shared decrypt path with
-//! a matching signature, and the lenient event reader with its dedupe key. None may panic.
+//! The DingTalk decode paths on arbitrary input: the push body, the shared decrypt path with a
+//! matching signature, the lenient event reader with its dedupe key, and the card-tap and robot
+//! message parsers. None may panic.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use salesbot_dingtalk::{
     callback::{CallbackCrypto, SignedQuery, parse_body},
+    card_callback::CardTap,
     event::DingEvent,
+    robot_callback::RobotMessage,
 };
 
 fuzz_target!(|data: &[u8]| {
@@ -22,5 +25,11 @@ fuzz_target!(|data: &[u8]| {
         let key = event.dedupe_key();
         assert!(key.len() <= 255 && !key.is_empty());
         let _ = (event.kind(), event.ids("UserId"), event.text("eventId"));
+    }
+    if let Ok(tap) = CardTap::parse(data) {
+        assert!(tap.dedupe_key().starts_with("card:"));
+    }
+    if let Ok(message) = RobotMessage::parse(data) {
+        assert!(message.dedupe_key().len() <= 255);
     }
 });
