@@ -1,8 +1,9 @@
 //! Platform access tokens in the `access_token` table, so that every instance uses the same
-//! token per app instead of each fetching (and rate-limiting itself on) its own. One store
-//! serves both SDKs' token-store traits.
+//! token per app instead of each fetching (and rate-limiting itself on) its own. WeCom and
+//! DingTalk clients both take it.
 
 use async_trait::async_trait;
+use salesbot_apikit::token::{CachedToken, TokenStore, TokenStoreError};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 
 use crate::pipeline::{clock::now_ms, queue::stmt};
@@ -60,47 +61,24 @@ impl DbTokenStore {
     }
 }
 
-/// Implements an SDK's `TokenStore` over the three methods above.
-macro_rules! token_store_for {
-    ($sdk:ident) => {
-        #[async_trait]
-        impl $sdk::api::TokenStore for DbTokenStore {
-            async fn get(
-                &self,
-                key: &str,
-            ) -> Result<Option<$sdk::api::CachedToken>, $sdk::api::TokenStoreError> {
-                let stored = self
-                    .load(key)
-                    .await
-                    .map_err($sdk::api::TokenStoreError::new)?;
-                Ok(stored.map(|(token, expires_at_ms)| $sdk::api::CachedToken {
-                    token,
-                    expires_at_ms,
-                }))
-            }
+/// The token-store trait both SDKs take (salesbot-apikit's).
+#[async_trait]
+impl TokenStore for DbTokenStore {
+    async fn get(&self, key: &str) -> Result<Option<CachedToken>, TokenStoreError> {
+        let stored = self.load(key).await.map_err(TokenStoreError::new)?;
+        Ok(stored.map(|(token, expires_at_ms)| CachedToken {
+            token,
+            expires_at_ms,
+        }))
+    }
 
-            async fn put(
-                &self,
-                key: &str,
-                token: &$sdk::api::CachedToken,
-            ) -> Result<(), $sdk::api::TokenStoreError> {
-                self.save(key, &token.token, token.expires_at_ms)
-                    .await
-                    .map_err($sdk::api::TokenStoreError::new)
-            }
+    async fn put(&self, key: &str, token: &CachedToken) -> Result<(), TokenStoreError> {
+        self.save(key, &token.token, token.expires_at_ms)
+            .await
+            .map_err(TokenStoreError::new)
+    }
 
-            async fn invalidate(
-                &self,
-                key: &str,
-                token: &str,
-            ) -> Result<(), $sdk::api::TokenStoreError> {
-                self.remove(key, token)
-                    .await
-                    .map_err($sdk::api::TokenStoreError::new)
-            }
-        }
-    };
+    async fn invalidate(&self, key: &str, token: &str) -> Result<(), TokenStoreError> {
+        self.remove(key, token).await.map_err(TokenStoreError::new)
+    }
 }
-
-token_store_for!(salesbot_wecom);
-token_store_for!(salesbot_dingtalk);

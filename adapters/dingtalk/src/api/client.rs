@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use serde_json::Value;
 
 use super::error::ApiError;
-use super::rate_limit::{RateLimit, RateLimiter};
-use super::token::{AccessToken, TokenStore, Tokens, token_key};
+use super::rate_limit::{DEFAULT_BURST, DEFAULT_REQUESTS_PER_MINUTE, RateLimit, RateLimiter};
+use super::token::{AccessToken, Fetched, REFRESH_MARGIN, TokenStore, Tokens, token_key};
 
 /// The v1.0 API host (dingtalk.md §1.1).
 pub const DEFAULT_API_BASE_URL: &str = "https://api.dingtalk.com";
@@ -56,7 +56,7 @@ pub struct ClientConfig {
     /// The least delay before retrying after a QPS limit; default
     /// [`DEFAULT_RATE_LIMITED_BACKOFF`].
     pub rate_limited_backoff: Duration,
-    /// This client's request rate; default [`RateLimit::default`].
+    /// This client's request rate; default [`DEFAULT_REQUESTS_PER_MINUTE`] with bursts of [`DEFAULT_BURST`].
     pub rate_limit: RateLimit,
 }
 
@@ -72,7 +72,7 @@ impl ClientConfig {
             max_retries: DEFAULT_MAX_RETRIES,
             retry_backoff: DEFAULT_RETRY_BACKOFF,
             rate_limited_backoff: DEFAULT_RATE_LIMITED_BACKOFF,
-            rate_limit: RateLimit::default(),
+            rate_limit: RateLimit::new(DEFAULT_REQUESTS_PER_MINUTE, DEFAULT_BURST),
         }
     }
 }
@@ -153,7 +153,7 @@ impl DingtalkClient {
                 retry_backoff: config.retry_backoff,
                 rate_limited_backoff: config.rate_limited_backoff,
                 limiter: RateLimiter::new(config.rate_limit),
-                tokens: Tokens::new(store, key),
+                tokens: Tokens::new(store, key, REFRESH_MARGIN),
             }),
         })
     }
@@ -231,7 +231,10 @@ impl DingtalkClient {
     }
 
     async fn access_token(&self) -> Result<String, ApiError> {
-        self.inner.tokens.get(|| self.fetch_token()).await
+        self.inner
+            .tokens
+            .get(|| async { self.fetch_token().await.map(Fetched::from) })
+            .await
     }
 
     /// `POST /v1.0/oauth2/accessToken` (dingtalk.md §6), through the retry loop without a token.
@@ -414,22 +417,7 @@ fn base_url(url: &str) -> Result<String, ApiError> {
     Ok(url)
 }
 
-/// reqwest over rustls with the ring provider and the webpki root certificates, so the build
-/// needs neither aws-lc-rs nor the system's certificate store.
+/// The HTTP client shared with the other platform SDKs (rustls on ring, webpki roots).
 fn http_client(timeout: Duration) -> Result<reqwest::Client, ApiError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|err| ApiError::Config(format!("TLS: {err}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .timeout(timeout)
-        .connect_timeout(timeout)
-        .build()
-        .map_err(|err| ApiError::Config(format!("HTTP client: {err}")))
+    salesbot_apikit::tls::http_client(timeout).map_err(ApiError::Config)
 }

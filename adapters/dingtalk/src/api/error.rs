@@ -1,6 +1,8 @@
 //! What can go wrong calling DingTalk, classified by what the caller should do about it
 //! (dingtalk.md §6, §8.4). No variant carries the access token, the app secret or a request URL.
 
+pub use salesbot_apikit::token::TokenStoreError;
+
 /// Legacy (oapi) errcodes the client acts on (dingtalk.md §8.4).
 pub mod errcode {
     /// System busy: retry.
@@ -219,16 +221,4 @@ impl ApiError {
 /// 90001, 90003–90014, 90017: temporary bans of a server, organisation or ISV scope.
 fn is_temporary_ban(code: i64) -> bool {
     code == 90001 || (90003..=90014).contains(&code) || code == 90017
-}
-
-/// A failure inside a [`TokenStore`](super::TokenStore) implementation, e.g. its database.
-#[derive(Debug, thiserror::Error)]
-#[error("token store failed")]
-pub struct TokenStoreError(#[source] Box<dyn std::error::Error + Send + Sync>);
-
-impl TokenStoreError {
-    /// Wraps the store's own error as the cause.
-    pub fn new(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
-        Self(cause.into())
-    }
 }

@@ -10,8 +10,8 @@ use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
 
 use super::error::{ApiError, GETTOKEN};
-use super::rate_limit::{RateLimit, RateLimiter};
-use super::token::{AccessToken, TokenStore, Tokens, token_key};
+use super::rate_limit::{DEFAULT_BURST, DEFAULT_REQUESTS_PER_MINUTE, RateLimit, RateLimiter};
+use super::token::{AccessToken, Fetched, REFRESH_MARGIN, TokenStore, Tokens, token_key};
 
 /// WeCom's API host (wecom.md §5).
 pub const DEFAULT_BASE_URL: &str = "https://qyapi.weixin.qq.com";
@@ -42,7 +42,7 @@ pub struct ClientConfig {
     /// Delay before the first retry, doubled for each further one; default
     /// [`DEFAULT_RETRY_BACKOFF`].
     pub retry_backoff: Duration,
-    /// This client's request rate; default [`RateLimit::default`].
+    /// This client's request rate; default [`DEFAULT_REQUESTS_PER_MINUTE`] with bursts of [`DEFAULT_BURST`].
     pub rate_limit: RateLimit,
 }
 
@@ -56,7 +56,7 @@ impl ClientConfig {
             timeout: DEFAULT_TIMEOUT,
             max_retries: DEFAULT_MAX_RETRIES,
             retry_backoff: DEFAULT_RETRY_BACKOFF,
-            rate_limit: RateLimit::default(),
+            rate_limit: RateLimit::new(DEFAULT_REQUESTS_PER_MINUTE, DEFAULT_BURST),
         }
     }
 }
@@ -112,7 +112,7 @@ impl WecomClient {
                 max_retries: config.max_retries,
                 retry_backoff: config.retry_backoff,
                 limiter: RateLimiter::new(config.rate_limit),
-                tokens: Tokens::new(store, key),
+                tokens: Tokens::new(store, key, REFRESH_MARGIN),
             }),
         })
     }
@@ -172,7 +172,10 @@ impl WecomClient {
     }
 
     async fn access_token(&self) -> Result<String, ApiError> {
-        self.inner.tokens.get(|| self.fetch_token()).await
+        self.inner
+            .tokens
+            .get(|| async { self.fetch_token().await.map(Fetched::from) })
+            .await
     }
 
     /// `GET /cgi-bin/gettoken` (wecom.md §5.1), through the same retry loop but without a token.
@@ -286,22 +289,7 @@ fn decode<T: DeserializeOwned>(api: &'static str, answer: Value) -> Result<T, Ap
     serde_json::from_value(answer).map_err(|source| ApiError::Decode { api, source })
 }
 
-/// reqwest over rustls with the ring provider and the webpki root certificates, so the build
-/// needs neither aws-lc-rs nor the system's certificate store.
+/// The HTTP client shared with the other platform SDKs (rustls on ring, webpki roots).
 fn http_client(timeout: Duration) -> Result<reqwest::Client, ApiError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|err| ApiError::Config(format!("TLS: {err}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .timeout(timeout)
-        .connect_timeout(timeout)
-        .build()
-        .map_err(|err| ApiError::Config(format!("HTTP client: {err}")))
+    salesbot_apikit::tls::http_client(timeout).map_err(ApiError::Config)
 }

@@ -1,6 +1,7 @@
 //! What can go wrong calling WeCom, classified by what the caller should do about it
 //! (wecom.md §6.2, §6.3). No variant carries the access token, the secret or a request URL.
 
+pub use salesbot_apikit::token::TokenStoreError;
 use std::time::Duration;
 
 /// WeCom errcodes the client acts on (wecom.md §6.2).
@@ -156,17 +157,5 @@ impl ApiError {
         } else {
             Self::Network { api, source: err }
         }
-    }
-}
-
-/// A failure inside a [`TokenStore`](super::TokenStore) implementation, e.g. its database.
-#[derive(Debug, thiserror::Error)]
-#[error("token store failed")]
-pub struct TokenStoreError(#[source] Box<dyn std::error::Error + Send + Sync>);
-
-impl TokenStoreError {
-    /// Wraps the store's own error as the cause.
-    pub fn new(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
-        Self(cause.into())
     }
 }

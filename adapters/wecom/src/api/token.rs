@@ -2,94 +2,14 @@
 //! reuse a stored token until 5 minutes before expiry, refresh under a per-key lock, re-read
 //! the store after taking it, and drop a token WeCom rejected only if it is still the stored one.
 
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex, Weak};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde::Deserialize;
-use sha1::{Digest, Sha1};
-use tokio::sync::Mutex as AsyncMutex;
 
-use super::error::{ApiError, TokenStoreError};
+pub use salesbot_apikit::token::{CachedToken, Fetched, MemoryTokenStore, TokenStore, Tokens};
 
 /// Refresh this long before the stored expiry, so a token never expires mid-call.
-const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
-
-/// A token as kept in a [`TokenStore`]. `Debug` does not show the token.
-#[derive(Clone, PartialEq, Eq)]
-pub struct CachedToken {
-    /// The access token (up to 512 bytes).
-    pub token: String,
-    /// When it expires, in milliseconds since the Unix epoch.
-    pub expires_at_ms: i64,
-}
-
-impl std::fmt::Debug for CachedToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CachedToken")
-            .field("expires_at_ms", &self.expires_at_ms)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Where access tokens live, keyed by an opaque string that never contains the secret. Share
-/// one store between instances (e.g. a database table) so they share one token per app.
-#[async_trait::async_trait]
-pub trait TokenStore: Send + Sync {
-    /// The stored token for `key`, whether or not it has expired.
-    async fn get(&self, key: &str) -> Result<Option<CachedToken>, TokenStoreError>;
-
-    /// Stores `token` for `key`. When a token is already stored, keep whichever expires later,
-    /// so a slow refresher cannot replace a newer token with an older one.
-    async fn put(&self, key: &str, token: &CachedToken) -> Result<(), TokenStoreError>;
-
-    /// Removes the token for `key`, but only if the stored one is still `token`: another
-    /// caller may already have replaced it with a fresh one.
-    async fn invalidate(&self, key: &str, token: &str) -> Result<(), TokenStoreError>;
-}
-
-/// A [`TokenStore`] in process memory, for a single instance and for tests.
-#[derive(Debug, Default)]
-pub struct MemoryTokenStore {
-    tokens: Mutex<HashMap<String, CachedToken>>,
-}
-
-impl MemoryTokenStore {
-    /// An empty store.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    fn tokens(&self) -> std::sync::MutexGuard<'_, HashMap<String, CachedToken>> {
-        self.tokens.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-#[async_trait::async_trait]
-impl TokenStore for MemoryTokenStore {
-    async fn get(&self, key: &str) -> Result<Option<CachedToken>, TokenStoreError> {
-        Ok(self.tokens().get(key).cloned())
-    }
-
-    async fn put(&self, key: &str, token: &CachedToken) -> Result<(), TokenStoreError> {
-        let mut tokens = self.tokens();
-        let newer = tokens
-            .get(key)
-            .is_none_or(|stored| stored.expires_at_ms <= token.expires_at_ms);
-        if newer {
-            tokens.insert(key.to_owned(), token.clone());
-        }
-        Ok(())
-    }
-
-    async fn invalidate(&self, key: &str, token: &str) -> Result<(), TokenStoreError> {
-        let mut tokens = self.tokens();
-        if tokens.get(key).is_some_and(|stored| stored.token == token) {
-            tokens.remove(key);
-        }
-        Ok(())
-    }
-}
+pub(crate) const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
 
 /// The answer of `GET /cgi-bin/gettoken` (wecom.md §5.1). `Debug` does not show the token.
 #[derive(Clone, Deserialize)]
@@ -108,97 +28,16 @@ impl std::fmt::Debug for AccessToken {
     }
 }
 
-/// The store key for one app: corp id and a fingerprint of the secret (one token per corp and
-/// secret, wecom.md §5.1). A new secret gets a new key, so a rotated secret never reuses a token.
+impl From<AccessToken> for Fetched {
+    fn from(token: AccessToken) -> Self {
+        Fetched {
+            token: token.access_token,
+            expires_in: token.expires_in,
+        }
+    }
+}
+
+/// The store key for one app: `wecom:<id>:<fingerprint of the secret>`.
 pub(crate) fn token_key(corp_id: &str, secret: &str) -> String {
-    let digest = Sha1::digest(secret.as_bytes());
-    let fingerprint: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-    format!("wecom:{corp_id}:{fingerprint}")
-}
-
-/// One app's tokens: the shared store plus this process's refresh lock for the key.
-pub(crate) struct Tokens {
-    store: Arc<dyn TokenStore>,
-    key: String,
-    refresh_lock: Arc<AsyncMutex<()>>,
-}
-
-impl Tokens {
-    pub(crate) fn new(store: Arc<dyn TokenStore>, key: String) -> Self {
-        let refresh_lock = refresh_lock_for(&key);
-        Self {
-            store,
-            key,
-            refresh_lock,
-        }
-    }
-
-    pub(crate) fn key(&self) -> &str {
-        &self.key
-    }
-
-    /// A token with more than [`REFRESH_MARGIN`] left, from the store or from `fetch`. Only one
-    /// task per key and process fetches at a time; the others wait and reuse its token.
-    pub(crate) async fn get<F, Fut>(&self, fetch: F) -> Result<String, ApiError>
-    where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<AccessToken, ApiError>>,
-    {
-        if let Some(token) = self.fresh().await? {
-            return Ok(token);
-        }
-        let _refreshing = self.refresh_lock.lock().await;
-        if let Some(token) = self.fresh().await? {
-            return Ok(token);
-        }
-        let requested_at_ms = now_ms();
-        let fetched = fetch().await?;
-        let expires_in_ms = i64::try_from(fetched.expires_in)
-            .unwrap_or(i64::MAX)
-            .saturating_mul(1000);
-        let cached = CachedToken {
-            token: fetched.access_token,
-            expires_at_ms: requested_at_ms.saturating_add(expires_in_ms),
-        };
-        self.store.put(&self.key, &cached).await?;
-        tracing::debug!(key = %self.key, expires_at_ms = cached.expires_at_ms, "fetched a WeCom access token");
-        Ok(cached.token)
-    }
-
-    /// Drops `token` after WeCom rejected it, unless it has already been replaced.
-    pub(crate) async fn invalidate(&self, token: &str) -> Result<(), ApiError> {
-        self.store.invalidate(&self.key, token).await?;
-        Ok(())
-    }
-
-    async fn fresh(&self) -> Result<Option<String>, ApiError> {
-        let margin_ms = i64::try_from(REFRESH_MARGIN.as_millis()).unwrap_or(i64::MAX);
-        let stored = self.store.get(&self.key).await?;
-        Ok(stored
-            .filter(|cached| cached.expires_at_ms.saturating_sub(now_ms()) > margin_ms)
-            .map(|cached| cached.token))
-    }
-}
-
-/// The process-wide refresh lock for `key`, shared by every client of the same app, so two
-/// clients on one store refresh once. Entries die with the last client that holds them.
-fn refresh_lock_for(key: &str) -> Arc<AsyncMutex<()>> {
-    static LOCKS: LazyLock<Mutex<HashMap<String, Weak<AsyncMutex<()>>>>> =
-        LazyLock::new(Mutex::default);
-    let mut locks = LOCKS.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(lock) = locks.get(key).and_then(Weak::upgrade) {
-        return lock;
-    }
-    locks.retain(|_, lock| lock.strong_count() > 0);
-    let lock = Arc::new(AsyncMutex::new(()));
-    locks.insert(key.to_owned(), Arc::downgrade(&lock));
-    lock
-}
-
-/// Wall-clock milliseconds since the Unix epoch: stored expiries are shared between hosts.
-fn now_ms() -> i64 {
-    let since_epoch = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
+    salesbot_apikit::token::token_key("wecom", corp_id, secret)
 }
