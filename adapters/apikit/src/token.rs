@@ -167,6 +167,32 @@ impl Tokens {
         Ok(cached.token)
     }
 
+    /// Runs `attempt` with a token from [`Tokens::get`]. When the platform rejects that token
+    /// (`rejected` says which errors mean so), drops it and runs `attempt` once more with a
+    /// fresh one; a second rejection is returned, so a wrong secret cannot loop.
+    pub async fn with_token<T, E, F, FetchFut, A, AttemptFut>(
+        &self,
+        fetch: F,
+        attempt: A,
+        rejected: impl Fn(&E) -> bool,
+    ) -> Result<T, E>
+    where
+        F: Fn() -> FetchFut,
+        FetchFut: Future<Output = Result<Fetched, E>>,
+        A: Fn(String) -> AttemptFut,
+        AttemptFut: Future<Output = Result<T, E>>,
+        E: From<TokenStoreError>,
+    {
+        let token = self.get(&fetch).await?;
+        match attempt(token.clone()).await {
+            Err(err) if rejected(&err) => {
+                self.invalidate(&token).await?;
+                attempt(self.get(&fetch).await?).await
+            }
+            answer => answer,
+        }
+    }
+
     /// Drops `token` after the platform rejected it, unless it has already been replaced.
     pub async fn invalidate(&self, token: &str) -> Result<(), TokenStoreError> {
         self.store.invalidate(&self.key, token).await

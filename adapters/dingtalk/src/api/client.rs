@@ -217,24 +217,23 @@ impl DingtalkClient {
     /// The authenticated path: a token from the store, and one refresh-and-retry if DingTalk
     /// rejects it. A second rejection is returned, so a wrong secret cannot loop.
     async fn authenticated<T: DeserializeOwned>(&self, call: Call) -> Result<T, ApiError> {
-        let token = self.access_token().await?;
-        let answer = match self.send_with_retries(&call, Some(&token)).await {
-            Err(err) if err.is_token_error() => {
-                tracing::info!(api = call.api, errcode = ?err.errcode(), code = ?err.code(), "DingTalk rejected the access token; refreshing it once");
-                self.inner.tokens.invalidate(&token).await?;
-                let token = self.access_token().await?;
-                self.send_with_retries(&call, Some(&token)).await?
-            }
-            answer => answer?,
-        };
-        decode(call.api, answer)
-    }
-
-    async fn access_token(&self) -> Result<String, ApiError> {
-        self.inner
+        let call = &call;
+        let answer = self
+            .inner
             .tokens
-            .get(|| async { self.fetch_token().await.map(Fetched::from) })
-            .await
+            .with_token(
+                || async { self.fetch_token().await.map(Fetched::from) },
+                |token| async move { self.send_with_retries(call, Some(&token)).await },
+                |err: &ApiError| {
+                    let rejected = err.is_token_error();
+                    if rejected {
+                        tracing::info!(api = call.api, errcode = ?err.errcode(), code = ?err.code(), "DingTalk rejected the access token; refreshing it once");
+                    }
+                    rejected
+                },
+            )
+            .await?;
+        decode(call.api, answer)
     }
 
     /// `POST /v1.0/oauth2/accessToken` (dingtalk.md §6), through the retry loop without a token.

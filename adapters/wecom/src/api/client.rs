@@ -158,24 +158,23 @@ impl WecomClient {
     /// The authenticated path: a token from the store, and one refresh-and-retry if WeCom
     /// rejects it. A second rejection is returned, so a wrong secret cannot loop.
     async fn call<T: DeserializeOwned>(&self, call: Call<'_>) -> Result<T, ApiError> {
-        let token = self.access_token().await?;
-        let answer = match self.send_with_retries(&call, Some(&token)).await {
-            Err(err) if err.is_token_error() => {
-                tracing::info!(api = call.api, errcode = ?err.errcode(), "WeCom rejected the access token; refreshing it once");
-                self.inner.tokens.invalidate(&token).await?;
-                let token = self.access_token().await?;
-                self.send_with_retries(&call, Some(&token)).await?
-            }
-            answer => answer?,
-        };
-        decode(call.api, answer)
-    }
-
-    async fn access_token(&self) -> Result<String, ApiError> {
-        self.inner
+        let call = &call;
+        let answer = self
+            .inner
             .tokens
-            .get(|| async { self.fetch_token().await.map(Fetched::from) })
-            .await
+            .with_token(
+                || async { self.fetch_token().await.map(Fetched::from) },
+                |token| async move { self.send_with_retries(call, Some(&token)).await },
+                |err: &ApiError| {
+                    let rejected = err.is_token_error();
+                    if rejected {
+                        tracing::info!(api = call.api, errcode = ?err.errcode(), "WeCom rejected the access token; refreshing it once");
+                    }
+                    rejected
+                },
+            )
+            .await?;
+        decode(call.api, answer)
     }
 
     /// `GET /cgi-bin/gettoken` (wecom.md §5.1), through the same retry loop but without a token.
