@@ -5,6 +5,7 @@
 //! (callback → inbox → workers → outbox → platforms).
 
 pub mod app;
+pub mod cards;
 pub mod audit;
 pub mod config;
 pub mod db;
