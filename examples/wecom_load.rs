@@ -79,6 +79,8 @@ async fn main() -> anyhow::Result<()> {
                 max_clock_skew_secs: None,
                 rate_limit_per_minute: 600,
                 request_timeout_secs: 5,
+                message_format: Default::default(),
+                duplicate_check_secs: 1800,
             }];
             let app = Application::build(config, Extensions::default(), Startup::default()).await?;
             let base = format!("http://{}", app.local_addr());

@@ -13,7 +13,10 @@ use crate::{
     db, http,
     metrics::Metrics,
     pipeline::{self, Dispatcher, Handlers, Scheduler, Worker, housekeeping},
-    platform::{Platforms, dingtalk::DingtalkApps, dingtalk_stream, wecom::WecomApps},
+    platform::{
+        self, Platforms, dingtalk::DingtalkApps, dingtalk_delivery::DingtalkDelivery,
+        dingtalk_stream, wecom::WecomApps, wecom_delivery::WecomDelivery,
+    },
 };
 
 /// How often the housekeeping job deletes finished rows past retention.
@@ -86,12 +89,25 @@ impl Application {
         let listener = TcpListener::bind(config.server.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.server.listen))?;
-        let wecom = WecomApps::from_config(&config.wecom, &db)?;
-        let dingtalk = DingtalkApps::from_config(&config.dingtalk, &db)?;
+        let wecom = Arc::new(WecomApps::from_config(&config.wecom, &db)?);
+        let dingtalk = Arc::new(DingtalkApps::from_config(&config.dingtalk, &db)?);
+        let mut extensions = extensions;
+        if !wecom.is_empty() {
+            let delivery = WecomDelivery::new(db.clone(), wecom.clone());
+            extensions
+                .platforms
+                .register_default(platform::wecom::PLATFORM, Arc::new(delivery));
+        }
+        if !dingtalk.is_empty() {
+            let delivery = DingtalkDelivery::new(db.clone(), dingtalk.clone());
+            extensions
+                .platforms
+                .register_default(platform::dingtalk::PLATFORM, Arc::new(delivery));
+        }
         let state = AppState {
             db,
-            wecom: Arc::new(wecom),
-            dingtalk: Arc::new(dingtalk),
+            wecom,
+            dingtalk,
             config: Arc::new(config),
             metrics: Arc::new(Metrics::new()),
             wake_inbox: Arc::new(Notify::new()),

@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 pub use error::ConfigError;
 pub use load::{ConfigSource, Loaded};
 pub use platforms::{
-    DINGTALK_API_BASE, DINGTALK_OAPI_BASE, DingtalkConfig, DingtalkMode, WECOM_API_BASE,
-    WecomConfig, valid_tenant,
+    DINGTALK_API_BASE, DINGTALK_OAPI_BASE, DingtalkConfig, DingtalkMode, MessageFormat,
+    WECOM_API_BASE, WecomConfig, valid_tenant,
 };
 pub use secret::Secret;
 
@@ -34,6 +34,29 @@ pub struct Config {
     pub wecom: Vec<WecomConfig>,
     /// `[[dingtalk]]`: the DingTalk apps, one table each. Default none.
     pub dingtalk: Vec<DingtalkConfig>,
+    pub templates: TemplatesConfig,
+}
+
+/// `[templates]`: the message templates cards are rendered from.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TemplatesConfig {
+    /// A folder of `<kind>.<locale>.toml` files that replace the embedded templates of the same
+    /// name (see docs/templates.md). Default none: the embedded templates only;
+    /// `SALESBOT_TEMPLATES__DIR`.
+    pub dir: Option<PathBuf>,
+    /// The locale cards are written in: `zh-CN` or `en`. Default `zh-CN`;
+    /// `SALESBOT_TEMPLATES__LOCALE`.
+    pub locale: String,
+}
+
+impl Default for TemplatesConfig {
+    fn default() -> Self {
+        Self {
+            dir: None,
+            locale: crate::cards::DEFAULT_LOCALE.into(),
+        }
+    }
 }
 
 /// `[server]`: the HTTP listener.
@@ -271,6 +294,9 @@ impl Config {
                 "pipeline.retry_max_ms",
                 "must not be smaller than pipeline.retry_base_ms",
             );
+        }
+        if !crate::cards::LOCALES.contains(&self.templates.locale.as_str()) {
+            return invalid("templates.locale", "must be one of zh-CN, en");
         }
         platforms::validate_wecom(&self.wecom)?;
         platforms::validate_dingtalk(&self.dingtalk)

@@ -5,8 +5,9 @@
 //! (callback → inbox → workers → outbox → platforms).
 
 pub mod app;
-pub mod cards;
 pub mod audit;
+pub mod cards;
+pub mod cli;
 pub mod config;
 pub mod db;
 pub mod http;

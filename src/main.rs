@@ -5,6 +5,7 @@ use std::{path::PathBuf, process::ExitCode};
 use clap::{Parser, Subcommand};
 use salesbot::{
     app::{Application, Extensions, Startup},
+    cli,
     config::{ConfigSource, LogFormat, Origin},
     db, telemetry,
 };
@@ -43,6 +44,34 @@ enum Command {
     Migrate,
     /// Check the configuration and print it, secrets redacted, as the service would use it.
     Config,
+    /// Read the outbox and put dead messages back in the queue.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+}
+
+#[derive(Subcommand)]
+enum OutboxCommand {
+    /// List messages, newest first: the dead letters unless --state says otherwise.
+    List {
+        /// pending, sent or dead.
+        #[arg(long, default_value = "dead")]
+        state: String,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put dead messages back in the queue, due now with a fresh attempt count (audited).
+    Retry {
+        /// The ids to retry, as `outbox list` shows them.
+        #[arg(required_unless_present = "all_dead")]
+        ids: Vec<i64>,
+        /// Retry every dead message.
+        #[arg(long, conflicts_with = "ids")]
+        all_dead: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -94,6 +123,7 @@ fn main() -> ExitCode {
                 Ok(())
             }
             Command::Config => Ok(()),
+            Command::Outbox(command) => outbox(&config, command).await,
         }
     });
     match result {
@@ -101,6 +131,23 @@ fn main() -> ExitCode {
         Err(e) => {
             tracing::error!(error = format!("{e:#}"), "salesbot failed");
             ExitCode::FAILURE
+        }
+    }
+}
+
+async fn outbox(config: &salesbot::config::Config, command: OutboxCommand) -> anyhow::Result<()> {
+    let conn = db::connect(&config.database, false).await?;
+    let mut out = std::io::stdout().lock();
+    match command {
+        OutboxCommand::List { state, limit, json } => {
+            cli::outbox::list(&conn, &state, limit, json, &mut out).await
+        }
+        OutboxCommand::Retry { ids, all_dead } => {
+            let summary = cli::outbox::retry(&conn, &ids, all_dead, &mut out).await?;
+            if summary.failed > 0 {
+                anyhow::bail!("{} of the messages could not be retried", summary.failed);
+            }
+            Ok(())
         }
     }
 }

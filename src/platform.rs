@@ -3,9 +3,11 @@
 //! to the one its `platform` column names.
 
 pub mod dingtalk;
+pub mod dingtalk_delivery;
 pub mod dingtalk_stream;
 pub mod token_store;
 pub mod wecom;
+pub mod wecom_delivery;
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -27,10 +29,27 @@ impl Platforms {
         self
     }
 
+    /// Registers `delivery` unless a delivery is registered under `platform` already (tests
+    /// and the demo plug in their own before the configured ones).
+    pub fn register_default(&mut self, platform: &str, delivery: Arc<dyn Delivery>) -> &mut Self {
+        self.0.entry(platform.to_owned()).or_insert(delivery);
+        self
+    }
+
     pub fn names(&self) -> Vec<&str> {
         let mut names: Vec<&str> = self.0.keys().map(String::as_str).collect();
         names.sort_unstable();
         names
+    }
+}
+
+/// The client-side limit for `rate_limit_per_minute` (0: none), with bursts of up to
+/// `default_burst` calls.
+pub fn rate_limit(per_minute: u32, default_burst: u32) -> salesbot_apikit::rate_limit::RateLimit {
+    use salesbot_apikit::rate_limit::RateLimit;
+    match per_minute {
+        0 => RateLimit::new(u32::MAX, u32::MAX),
+        n => RateLimit::new(n, default_burst.min(n)),
     }
 }
 

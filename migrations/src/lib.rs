@@ -12,6 +12,7 @@ mod m20261127_000002_create_outbox;
 mod m20261127_000003_create_access_token;
 mod m20261127_000004_create_audit_log;
 mod m20261127_000005_create_scheduler_job;
+mod m20261127_000006_create_card;
 
 /// Applies salesbot's migrations in order.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000003_create_access_token::Migration),
             Box::new(m20261127_000004_create_audit_log::Migration),
             Box::new(m20261127_000005_create_scheduler_job::Migration),
+            Box::new(m20261127_000006_create_card::Migration),
         ]
     }
 }

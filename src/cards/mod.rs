@@ -3,8 +3,13 @@
 //! that send and update cards.
 
 pub mod kind;
+pub mod message;
 pub mod model;
+pub mod recipient;
 pub mod render;
+pub mod store;
 
 pub use kind::{DEFAULT_LOCALE, LOCALES, MessageKind};
+pub use message::{CardError, Notice};
 pub use model::{Button, ButtonStyle, Card, Emphasis, Row, Status};
+pub use recipient::Recipient;

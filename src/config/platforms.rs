@@ -33,12 +33,38 @@ pub struct WecomConfig {
     /// WeCom's retries carry the original timestamp and the dedupe key already stops replays.
     #[serde(default)]
     pub max_clock_skew_secs: Option<u64>,
-    /// API calls per minute this app may make. Default 600, well under WeCom's per-app limits.
+    /// API calls per minute this app may make; calls beyond it wait their turn. Default 600,
+    /// well under WeCom's per-app limits; 0 turns the client-side limit off.
     #[serde(default = "default_rate_limit")]
     pub rate_limit_per_minute: u32,
     /// Timeout of one API call. Default 10.
     #[serde(default = "default_request_timeout")]
     pub request_timeout_secs: u64,
+    /// How cards are sent: `card` (a `template_card`, falling back to markdown only where a card
+    /// cannot be built) or `markdown` (always markdown, e.g. for members who read WeCom messages
+    /// in WeChat, where template cards do not show). Default `card`.
+    #[serde(default)]
+    pub message_format: MessageFormat,
+    /// WeCom's duplicate check window for sends (`duplicate_check_interval`): an identical send
+    /// within it is not delivered again. Default 1800, at most 14400.
+    #[serde(default = "default_duplicate_check")]
+    pub duplicate_check_secs: u32,
+}
+
+/// How a WeCom app sends cards.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageFormat {
+    #[default]
+    Card,
+    Markdown,
+}
+
+/// WeCom's longest duplicate check window (wecom.md §4.1).
+const MAX_DUPLICATE_CHECK_SECS: u32 = 14400;
+
+fn default_duplicate_check() -> u32 {
+    1800
 }
 
 fn default_api_base() -> String {
@@ -100,13 +126,11 @@ pub fn validate_wecom(apps: &[WecomConfig]) -> Result<(), ConfigError> {
         if !(app.api_base.starts_with("http://") || app.api_base.starts_with("https://")) {
             return invalid(i, "api_base", "must be an http:// or https:// URL");
         }
-        if app.rate_limit_per_minute == 0 || app.request_timeout_secs == 0 {
-            let key = if app.rate_limit_per_minute == 0 {
-                "rate_limit_per_minute"
-            } else {
-                "request_timeout_secs"
-            };
-            return invalid(i, key, "must be greater than 0");
+        if app.request_timeout_secs == 0 {
+            return invalid(i, "request_timeout_secs", "must be greater than 0");
+        }
+        if app.duplicate_check_secs > MAX_DUPLICATE_CHECK_SECS {
+            return invalid(i, "duplicate_check_secs", "must be at most 14400 (4 hours)");
         }
     }
     Ok(())
@@ -149,12 +173,25 @@ pub struct DingtalkConfig {
     /// Legacy API base URL. Default `https://oapi.dingtalk.com`.
     #[serde(default = "default_dingtalk_oapi_base")]
     pub oapi_base: String,
-    /// API calls per minute this app may make. Default 600, half of DingTalk's 20 per second.
+    /// API calls per minute this app may make; calls beyond it wait their turn. Default 600,
+    /// half of DingTalk's 20 per second; 0 turns the client-side limit off.
     #[serde(default = "default_rate_limit")]
     pub rate_limit_per_minute: u32,
     /// Timeout of one API call. Default 10.
     #[serde(default = "default_request_timeout")]
     pub request_timeout_secs: u64,
+    /// The published interactive-card template (`….schema`, dingtalk.md §5.2.1) that shows
+    /// salesbot's cards; see docs/templates.md for the variables it must declare. Without it,
+    /// cards go out as work notifications (action cards), whose buttons can only open links.
+    #[serde(default)]
+    pub card_template_id: Option<String>,
+    /// HTTP mode: the callback route key registered for card taps (dingtalk.md §5.2.5). Stream
+    /// mode needs none. Default none.
+    #[serde(default)]
+    pub card_callback_route_key: Option<String>,
+    /// The robot that delivers interactive cards. Default: the app's robot (`app_key`).
+    #[serde(default)]
+    pub robot_code: Option<String>,
 }
 
 /// How a DingTalk app's events arrive (the console allows one of the two per app).
@@ -203,6 +240,16 @@ pub fn validate_dingtalk(apps: &[DingtalkConfig]) -> Result<(), ConfigError> {
         let token = app.callback_token.expose();
         if !(3..=32).contains(&token.len()) || !token.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return invalid(i, "callback_token", "must be 3-32 letters and digits");
+        }
+        if app.request_timeout_secs == 0 {
+            return invalid(i, "request_timeout_secs", "must be greater than 0");
+        }
+        if app
+            .card_template_id
+            .as_deref()
+            .is_some_and(|id| id.trim().is_empty())
+        {
+            return invalid(i, "card_template_id", "must not be empty when set");
         }
         if salesbot_msgcrypt::CallbackCrypto::new(token, app.aes_key.expose(), app.receive_id())
             .is_err()

@@ -298,6 +298,11 @@ fn wecom_tenants_load_with_defaults_and_overrides() {
         ),
         (600, 10, None)
     );
+    assert_eq!(
+        (app.message_format, app.duplicate_check_secs),
+        (MessageFormat::Card, 1800)
+    );
+    assert_eq!(c.templates.locale, "zh-CN");
     let printed = format!("{c:?}{}", toml::to_string(&c).unwrap());
     assert!(
         !printed.contains("app-secret")

@@ -10,7 +10,6 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, post},
 };
-use sea_orm::TransactionTrait;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
@@ -18,8 +17,12 @@ use subtle::ConstantTimeEq;
 use super::ApiError;
 use crate::{
     app::AppState,
-    audit,
-    pipeline::{clock::now_ms, inbox, outbox, queue::Queue},
+    pipeline::{
+        clock::now_ms,
+        inbox, outbox,
+        queue::Queue,
+        requeue::{self, Requeued},
+    },
 };
 
 /// The OpenAPI document of this API.
@@ -144,32 +147,15 @@ async fn retry_outbox(
     Ok(answer)
 }
 
-/// Puts a parked event or dead message back in its queue, with an audit entry in the same
-/// transaction.
+/// Puts a parked event or dead message back in its queue (audited).
 #[tracing::instrument(skip_all, fields(queue = queue.table, id))]
 async fn requeue(state: &AppState, queue: &Queue, id: i64) -> Result<Json<Value>, ApiError> {
-    let now = now_ms();
-    let txn = state.db.begin().await?;
-    if !queue.requeue(&txn, id, now).await? {
-        return Err(match queue.state_of(&txn, id).await? {
-            None => ApiError::NotFound(format!("no {} row {id}", queue.table)),
-            Some(current) => ApiError::Conflict(format!(
-                "{} row {id} is {current}; only {} rows can be put back in the queue",
-                queue.table, queue.failed_state
-            )),
-        });
+    match requeue::requeue(&state.db, queue, id, "admin-api", now_ms()).await? {
+        Requeued::Done => Ok(Json(json!({ "id": id, "state": "pending" }))),
+        Requeued::NotFound => Err(ApiError::NotFound(format!("no {} row {id}", queue.table))),
+        Requeued::NotFailed(current) => Err(ApiError::Conflict(format!(
+            "{} row {id} is {current}; only {} rows can be put back in the queue",
+            queue.table, queue.failed_state
+        ))),
     }
-    let action = format!("{}.requeue", queue.table);
-    audit::record(
-        &txn,
-        now,
-        "admin-api",
-        &action,
-        (queue.table, &id.to_string()),
-        &json!({}),
-    )
-    .await?;
-    txn.commit().await?;
-    tracing::info!("put back in the queue");
-    Ok(Json(json!({ "id": id, "state": "pending" })))
 }

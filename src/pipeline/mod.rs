@@ -13,6 +13,7 @@ pub mod housekeeping;
 pub mod inbox;
 pub mod outbox;
 pub mod queue;
+pub mod requeue;
 mod runner;
 pub mod scheduler;
 

@@ -44,6 +44,11 @@ impl<'a> Effects<'a> {
         self.now
     }
 
+    /// The inbox id of the event, recorded on the messages it causes.
+    pub fn event_id(&self) -> i64 {
+        self.event_id
+    }
+
     /// Enqueues a message caused by this event, in the event's transaction.
     pub async fn send(&self, message: &outbox::NewMessage) -> Result<outbox::Enqueued, DbErr> {
         outbox::enqueue(self.txn, message, Some(self.event_id), self.now).await

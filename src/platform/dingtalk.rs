@@ -4,7 +4,7 @@
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use salesbot_dingtalk::{
-    api::{ClientConfig, DEFAULT_BURST, DingtalkClient, RateLimit},
+    api::{CallbackType, ClientConfig, DEFAULT_BURST, DingtalkClient},
     callback::CallbackCrypto,
     card_callback::CardTap,
     event::DingEvent,
@@ -14,7 +14,7 @@ use sea_orm::DatabaseConnection;
 
 use super::{SetupError, token_store::DbTokenStore};
 use crate::{
-    config::{DingtalkConfig, Secret},
+    config::{DingtalkConfig, DingtalkMode, Secret},
     pipeline::{
         NewEvent,
         inbox::{PRIORITY_HIGH, PRIORITY_NORMAL},
@@ -34,6 +34,14 @@ pub struct DingtalkApp {
     pub app_secret: Secret,
     /// Verifies card callbacks' signature; `None` when no HTTP card route is configured.
     pub card_callback_secret: Option<Secret>,
+    pub agent_id: i64,
+    /// The interactive-card template; without it cards go out as work notifications.
+    pub card_template_id: Option<String>,
+    /// Where card taps arrive: over the Stream connection or to the registered HTTP route.
+    pub card_callback_type: CallbackType,
+    pub card_callback_route_key: Option<String>,
+    /// The robot that delivers one-to-one cards; `None`: the app's own.
+    pub robot_code: Option<String>,
 }
 
 /// The configured DingTalk apps by tenant.
@@ -60,10 +68,7 @@ impl DingtalkApps {
             config.api_base_url = app.api_base.clone();
             config.oapi_base_url = app.oapi_base.clone();
             config.timeout = Duration::from_secs(app.request_timeout_secs);
-            config.rate_limit = RateLimit::new(
-                app.rate_limit_per_minute,
-                DEFAULT_BURST.min(app.rate_limit_per_minute),
-            );
+            config.rate_limit = super::rate_limit(app.rate_limit_per_minute, DEFAULT_BURST);
             let store = Arc::new(DbTokenStore::new(db.clone()));
             let client = DingtalkClient::new(config, store).map_err(|e| fail(e.to_string()))?;
             let tenant = app.tenant.clone();
@@ -73,6 +78,14 @@ impl DingtalkApps {
                 client,
                 app_secret: app.app_secret.clone(),
                 card_callback_secret: app.card_callback_secret.clone(),
+                agent_id: app.agent_id,
+                card_template_id: app.card_template_id.clone(),
+                card_callback_type: match app.mode {
+                    DingtalkMode::Http => CallbackType::Http,
+                    DingtalkMode::Stream => CallbackType::Stream,
+                },
+                card_callback_route_key: app.card_callback_route_key.clone(),
+                robot_code: app.robot_code.clone(),
             };
             map.insert(tenant, Arc::new(app));
         }
@@ -81,6 +94,10 @@ impl DingtalkApps {
 
     pub fn get(&self, tenant: &str) -> Option<&Arc<DingtalkApp>> {
         self.0.get(tenant)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }
 

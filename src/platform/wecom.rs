@@ -4,7 +4,7 @@
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use salesbot_wecom::{
-    api::{ClientConfig, DEFAULT_BURST, RateLimit, WecomClient},
+    api::{ClientConfig, DEFAULT_BURST, WecomClient},
     crypto::CallbackCrypto,
     event::{Callback, Event},
 };
@@ -12,7 +12,7 @@ use sea_orm::DatabaseConnection;
 
 use super::{SetupError, token_store::DbTokenStore};
 use crate::{
-    config::WecomConfig,
+    config::{MessageFormat, WecomConfig},
     pipeline::{
         NewEvent,
         inbox::{PRIORITY_HIGH, PRIORITY_NORMAL},
@@ -29,6 +29,9 @@ pub struct WecomApp {
     pub crypto: CallbackCrypto,
     pub client: WecomClient,
     pub max_clock_skew_secs: Option<u64>,
+    pub agent_id: u32,
+    pub message_format: MessageFormat,
+    pub duplicate_check_secs: u32,
 }
 
 /// The configured WeCom apps by tenant.
@@ -51,10 +54,7 @@ impl WecomApps {
             let mut config = ClientConfig::new(&app.corp_id, app.secret.expose());
             config.base_url = app.api_base.clone();
             config.timeout = Duration::from_secs(app.request_timeout_secs);
-            config.rate_limit = RateLimit::new(
-                app.rate_limit_per_minute,
-                DEFAULT_BURST.min(app.rate_limit_per_minute),
-            );
+            config.rate_limit = super::rate_limit(app.rate_limit_per_minute, DEFAULT_BURST);
             let store = Arc::new(DbTokenStore::new(db.clone()));
             let client = WecomClient::new(config, store).map_err(|e| fail(e.to_string()))?;
             map.insert(
@@ -64,6 +64,10 @@ impl WecomApps {
                     crypto,
                     client,
                     max_clock_skew_secs: app.max_clock_skew_secs,
+                    agent_id: u32::try_from(app.agent_id)
+                        .map_err(|_| fail("agent_id is out of range".into()))?,
+                    message_format: app.message_format,
+                    duplicate_check_secs: app.duplicate_check_secs,
                 }),
             );
         }
@@ -72,6 +76,10 @@ impl WecomApps {
 
     pub fn get(&self, tenant: &str) -> Option<&Arc<WecomApp>> {
         self.0.get(tenant)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }
 

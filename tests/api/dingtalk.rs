@@ -36,6 +36,9 @@ fn app() -> DingtalkConfig {
         oapi_base: "http://127.0.0.1:1".into(),
         rate_limit_per_minute: 600,
         request_timeout_secs: 5,
+        card_template_id: None,
+        card_callback_route_key: None,
+        robot_code: None,
     }
 }
 

@@ -6,6 +6,7 @@
 mod helpers;
 
 mod binary;
+mod cards;
 mod dingtalk;
 mod dingtalk_stream;
 mod http;

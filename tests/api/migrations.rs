@@ -37,6 +37,8 @@ async fn step_by_step(db: &DatabaseConnection) {
         "INSERT INTO scheduler_job (name, next_run_at) VALUES ('j', 1)",
     )
     .await;
+    exec(db, "INSERT INTO card (send_key, platform, tenant, track_id, message_kind, subject, recipient, content, created_at, updated_at) \
+              VALUES ('i1', 'wecom', 'acme', 't1', 'lead_assigned', 'lead:1', 'user:bob', '{}', 1, 1)").await;
     // The earlier rows survived the later steps; everything rolls back and applies again.
     let row = db
         .query_one_raw(Statement::from_string(

@@ -31,6 +31,8 @@ pub fn wecom_app(tenant: &str, token: &str, key: &str, corp: &str) -> WecomConfi
         max_clock_skew_secs: None,
         rate_limit_per_minute: 600,
         request_timeout_secs: 5,
+        message_format: Default::default(),
+        duplicate_check_secs: 1800,
     }
 }
 

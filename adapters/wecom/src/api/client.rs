@@ -201,6 +201,9 @@ impl WecomClient {
         let mut retries = 0;
         loop {
             match self.send_once(call, token).await {
+                // 45009 blocks the API for the rest of the window (wecom.md §6.3): calling again
+                // within it only extends the block, so the caller's queue waits it out instead.
+                Err(err) if err.retry_after().is_some() => return Err(err),
                 Err(err) if err.retryable() && retries < self.inner.max_retries => {
                     let delay = self.backoff(retries);
                     retries += 1;

@@ -1,5 +1,6 @@
-//! Transient failures (45009, −1, HTTP 500, timeouts, refused connections) are retried with
-//! backoff up to `max_retries`, and the fake's log shows each attempt.
+//! Transient failures (−1, HTTP 500, timeouts, refused connections) are retried with backoff
+//! up to `max_retries`, and the fake's log shows each attempt. 45009 is not retried here: it
+//! blocks the API for the rest of the minute, so it goes back to the caller with a retry-after.
 
 use salesbot_wecom::api::{ApiError, errcode};
 use salesbot_wecom::fake::Fault;
@@ -20,8 +21,18 @@ async fn retried_then_succeeds(fault: Fault, expected_first: Option<i64>) {
 }
 
 #[tokio::test]
-async fn a_frequency_limit_45009_is_retried_and_then_succeeds() {
-    retried_then_succeeds(Fault::FREQUENCY_LIMIT, Some(45009)).await;
+async fn a_frequency_limit_45009_is_returned_at_once_with_its_window() {
+    let fake = fake_with_members().await;
+    fake.fail_next("user/get", 1, Fault::FREQUENCY_LIMIT);
+
+    let err = client(&fake).get_user("alice").await.unwrap_err();
+
+    assert!(err.retryable());
+    assert_eq!(err.errcode(), Some(errcode::FREQUENCY_LIMIT));
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(60)));
+    assert_eq!(errcodes(&fake, "user/get"), vec![Some(45009)]);
+    // The window over, the next call goes through.
+    client(&fake).get_user("alice").await.unwrap();
 }
 
 #[tokio::test]
@@ -47,7 +58,7 @@ async fn an_http_500_is_retried_and_then_succeeds() {
 #[tokio::test]
 async fn a_retryable_failure_is_given_up_after_max_retries() {
     let fake = fake_with_members().await;
-    fake.fail_next("user/get", 5, Fault::FREQUENCY_LIMIT);
+    fake.fail_next("user/get", 5, Fault::SYSTEM_BUSY);
     let client = client_with(
         ClientConfig {
             max_retries: 2,
@@ -59,8 +70,8 @@ async fn a_retryable_failure_is_given_up_after_max_retries() {
     let err = client.get_user("alice").await.unwrap_err();
 
     assert!(err.retryable());
-    assert_eq!(err.errcode(), Some(errcode::FREQUENCY_LIMIT));
-    assert_eq!(err.retry_after(), Some(Duration::from_secs(60)));
+    assert_eq!(err.errcode(), Some(errcode::SYSTEM_BUSY));
+    assert_eq!(err.retry_after(), None);
     assert_eq!(fake.requests_to("user/get").len(), 3);
 }
 

@@ -1,0 +1,213 @@
+//! Sends and updates cards through DingTalk: an interactive card from the configured template
+//! (`createAndDeliver`, updated in place by `outTrackId`), or, without a template or for a
+//! department, a work notification (dingtalk.md §5.1, §5.2).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use salesbot_dingtalk::api::{
+    ApiError, CreateAndDeliverCard, RobotDeliverModel, SpaceType, UpdateCard as UpdateRequest,
+    WorkNotification, code,
+};
+use sea_orm::DatabaseConnection;
+use serde_json::json;
+
+use super::{
+    dingtalk::{DingtalkApp, DingtalkApps},
+    wecom_delivery::payload,
+};
+use crate::{
+    cards::{
+        Recipient,
+        message::{self, SendCard, UpdateCard},
+        render,
+        store::{self, channel},
+    },
+    pipeline::{Delivery, DeliveryError, OutboxMessage, Receipt, clock::now_ms},
+};
+
+/// The DingTalk side of the delivery port.
+pub struct DingtalkDelivery {
+    db: DatabaseConnection,
+    apps: Arc<DingtalkApps>,
+}
+
+impl DingtalkDelivery {
+    pub fn new(db: DatabaseConnection, apps: Arc<DingtalkApps>) -> Self {
+        Self { db, apps }
+    }
+
+    async fn send(
+        &self,
+        app: &DingtalkApp,
+        message: &OutboxMessage,
+    ) -> Result<Receipt, DeliveryError> {
+        let send: SendCard = payload(message)?;
+        let (channel, receipt) = match (&send.recipient, &app.card_template_id) {
+            (Recipient::User(userid), Some(template)) => {
+                self.send_card(app, &send, userid, template).await?
+            }
+            (Recipient::User(userid), None) => {
+                let notice = WorkNotification::to_users(
+                    app.agent_id,
+                    &[userid],
+                    render::dingtalk::action_card(&send.card),
+                );
+                self.send_work_notice(app, notice).await?
+            }
+            (Recipient::Department(dept), _) => {
+                let notice = WorkNotification {
+                    userid_list: None,
+                    dept_id_list: Some(dept.clone()),
+                    ..WorkNotification::to_users::<&str>(
+                        app.agent_id,
+                        &[],
+                        render::dingtalk::action_card(&send.card),
+                    )
+                };
+                self.send_work_notice(app, notice).await?
+            }
+            (Recipient::Tag(_), _) => {
+                return Err(DeliveryError::permanent(
+                    "DingTalk cannot address a tag; send to members or a department",
+                ));
+            }
+        };
+        store::mark_sent(&self.db, &message.idempotency_key, channel, None, now_ms())
+            .await
+            .map_err(|e| DeliveryError::transient(format!("recording the sent card: {e}")))?;
+        Ok(Receipt(receipt))
+    }
+
+    async fn send_card(
+        &self,
+        app: &DingtalkApp,
+        send: &SendCard,
+        userid: &str,
+        template: &str,
+    ) -> Result<(&'static str, serde_json::Value), DeliveryError> {
+        let mut request = CreateAndDeliverCard::to_user(
+            template,
+            &send.track_id,
+            userid,
+            app.card_callback_type,
+            render::dingtalk::card_data(&send.card),
+        );
+        request.callback_route_key = app.card_callback_route_key.clone();
+        request.im_robot_open_deliver_model = Some(RobotDeliverModel {
+            space_type: SpaceType::ImRobot.as_str().to_owned(),
+            robot_code: app.robot_code.clone(),
+        });
+        match app.client.create_and_deliver_card(&request).await {
+            Ok(answer) => {
+                if let Some(failed) = answer.failed().first() {
+                    return Err(DeliveryError::permanent(format!(
+                        "DingTalk did not deliver the card to {}: {}",
+                        failed.space_id,
+                        failed.error_msg.as_deref().unwrap_or("no reason given")
+                    )));
+                }
+                let carrier = answer
+                    .result
+                    .deliver_results
+                    .first()
+                    .and_then(|r| r.carrier_id.clone());
+                Ok((
+                    channel::DINGTALK_CARD,
+                    json!({ "channel": channel::DINGTALK_CARD, "out_track_id": send.track_id, "carrier_id": carrier }),
+                ))
+            }
+            // An earlier attempt created it and its answer was lost: the card is out.
+            Err(err) if err.code() == Some(code::CARD_ALREADY_EXIST) => Ok((
+                channel::DINGTALK_CARD,
+                json!({ "channel": channel::DINGTALK_CARD, "out_track_id": send.track_id, "already_existed": true }),
+            )),
+            Err(err) => Err(delivery_error(err)),
+        }
+    }
+
+    async fn send_work_notice(
+        &self,
+        app: &DingtalkApp,
+        notice: WorkNotification,
+    ) -> Result<(&'static str, serde_json::Value), DeliveryError> {
+        let answer = app
+            .client
+            .send_work_notification(&notice)
+            .await
+            .map_err(delivery_error)?;
+        Ok((
+            channel::DINGTALK_WORK_NOTICE,
+            json!({ "channel": channel::DINGTALK_WORK_NOTICE, "task_id": answer.task_id }),
+        ))
+    }
+
+    async fn update(
+        &self,
+        app: &DingtalkApp,
+        message: &OutboxMessage,
+    ) -> Result<Receipt, DeliveryError> {
+        let update: UpdateCard = payload(message)?;
+        let card = store::by_send_key(&self.db, &update.send_key)
+            .await
+            .map_err(|e| DeliveryError::transient(format!("reading the card: {e}")))?
+            .ok_or_else(|| {
+                DeliveryError::permanent(format!("no card was sent under `{}`", update.send_key))
+            })?;
+        if card.sent_at.is_none() {
+            return Err(DeliveryError::transient("the card has not been sent yet"));
+        }
+        if card.channel.as_deref() != Some(channel::DINGTALK_CARD) {
+            return Err(DeliveryError::permanent(
+                "the card went out as a work notification, which cannot be updated; send a new \
+                 message",
+            ));
+        }
+        let request =
+            UpdateRequest::merge(&card.track_id, render::dingtalk::card_data(&update.card));
+        let answer = app
+            .client
+            .update_card(&request)
+            .await
+            .map_err(delivery_error)?;
+        if !answer.result {
+            return Err(DeliveryError::transient(
+                "DingTalk accepted the card update but reported it not applied",
+            ));
+        }
+        let content = serde_json::to_value(&update.card).unwrap_or_default();
+        let status = update.card.status.as_ref().map(|s| s.key.as_str());
+        store::mark_updated(&self.db, &update.send_key, &content, status, now_ms())
+            .await
+            .map_err(|e| DeliveryError::transient(format!("recording the update: {e}")))?;
+        Ok(Receipt(json!({ "out_track_id": card.track_id })))
+    }
+}
+
+#[async_trait]
+impl Delivery for DingtalkDelivery {
+    async fn deliver(&self, message: &OutboxMessage) -> Result<Receipt, DeliveryError> {
+        let app = self.apps.get(&message.tenant).ok_or_else(|| {
+            DeliveryError::permanent(format!(
+                "DingTalk tenant `{}` is not configured",
+                message.tenant
+            ))
+        })?;
+        match message.kind.as_str() {
+            message::SEND => self.send(app, message).await,
+            message::UPDATE => self.update(app, message).await,
+            other => Err(DeliveryError::permanent(format!(
+                "DingTalk cannot deliver outbox messages of kind `{other}`"
+            ))),
+        }
+    }
+}
+
+/// Retry what DingTalk says may pass (busy, rate limited, 5xx, network); dead-letter the rest.
+fn delivery_error(err: ApiError) -> DeliveryError {
+    if err.retryable() {
+        DeliveryError::transient(err.to_string())
+    } else {
+        DeliveryError::permanent(err.to_string())
+    }
+}

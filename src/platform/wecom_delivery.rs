@@ -1,0 +1,214 @@
+//! Sends and updates cards through WeCom: `message/send` with a `template_card` (or markdown
+//! where a card cannot be used) and `message/update_template_card` with the card's single-use
+//! `response_code` (wecom.md §4).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use salesbot_wecom::api::{
+    ApiError, MessageContent, SendMessage, SendMessageResponse, UpdateTemplateCard,
+};
+use sea_orm::DatabaseConnection;
+use serde_json::json;
+
+use super::wecom::{WecomApp, WecomApps};
+use crate::{
+    cards::{
+        Recipient,
+        message::{self, SendCard, UpdateCard},
+        render,
+        store::{self, channel},
+    },
+    config::MessageFormat,
+    pipeline::{Delivery, DeliveryError, OutboxMessage, Receipt, clock::now_ms},
+};
+
+/// How long a `response_code` can be used: 72 hours (wecom.md §4.2, §4.5).
+pub const RESPONSE_CODE_LIFETIME_MS: i64 = 72 * 3600 * 1000;
+
+/// The WeCom side of the delivery port.
+pub struct WecomDelivery {
+    db: DatabaseConnection,
+    apps: Arc<WecomApps>,
+}
+
+impl WecomDelivery {
+    pub fn new(db: DatabaseConnection, apps: Arc<WecomApps>) -> Self {
+        Self { db, apps }
+    }
+
+    async fn send(
+        &self,
+        app: &WecomApp,
+        message: &OutboxMessage,
+    ) -> Result<Receipt, DeliveryError> {
+        let send: SendCard = payload(message)?;
+        let prefer_markdown = app.message_format == MessageFormat::Markdown;
+        let content = render::wecom::message(&send.card, &send.track_id, prefer_markdown);
+        let channel = match content {
+            MessageContent::TemplateCard { .. } => channel::WECOM_TEMPLATE_CARD,
+            _ => channel::WECOM_MARKDOWN,
+        };
+        let request = SendMessage::new(app.agent_id, content);
+        let request = match &send.recipient {
+            Recipient::User(id) => request.to_users([id]),
+            Recipient::Department(id) => request.to_parties([id]),
+            Recipient::Tag(id) => request.to_tags([id]),
+        }
+        .with_duplicate_check(Some(app.duplicate_check_secs));
+        let answer = app
+            .client
+            .send_message(&request)
+            .await
+            .map_err(delivery_error)?;
+        check_recipient(&send.recipient, &answer)?;
+        store::mark_sent(
+            &self.db,
+            &message.idempotency_key,
+            channel,
+            answer.response_code.as_deref(),
+            now_ms(),
+        )
+        .await
+        .map_err(|e| DeliveryError::transient(format!("recording the sent card: {e}")))?;
+        Ok(Receipt(json!({
+            "channel": channel,
+            "msgid": answer.msgid,
+            "invalidparty": answer.invalidparty,
+            "invalidtag": answer.invalidtag,
+        })))
+    }
+
+    async fn update(
+        &self,
+        app: &WecomApp,
+        message: &OutboxMessage,
+    ) -> Result<Receipt, DeliveryError> {
+        let update: UpdateCard = payload(message)?;
+        let db = &self.db;
+        let card = store::by_send_key(db, &update.send_key)
+            .await
+            .map_err(|e| DeliveryError::transient(format!("reading the card: {e}")))?
+            .ok_or_else(|| {
+                DeliveryError::permanent(format!("no card was sent under `{}`", update.send_key))
+            })?;
+        if card.sent_at.is_none() {
+            return Err(DeliveryError::transient("the card has not been sent yet"));
+        }
+        if card.channel.as_deref() != Some(channel::WECOM_TEMPLATE_CARD) {
+            return Err(DeliveryError::permanent(
+                "the card went out as markdown, which WeCom cannot update; send a new message",
+            ));
+        }
+        let change = render::wecom::update(&update.card).ok_or_else(|| {
+            DeliveryError::permanent("the card has no buttons, so WeCom gave no code to update it")
+        })?;
+        let now = now_ms();
+        let (code, issued_at) = match (card.response_code, card.response_code_at) {
+            (Some(code), Some(at)) => (code, at),
+            _ => {
+                return Err(DeliveryError::permanent(
+                    "the card's response_code was spent by an earlier update and no tap has \
+                     brought a fresh one; send a new message",
+                ));
+            }
+        };
+        if now - issued_at > RESPONSE_CODE_LIFETIME_MS {
+            return Err(DeliveryError::permanent(format!(
+                "the card's response_code expired ({} h old; WeCom accepts it for 72 h); send a \
+                 new message",
+                (now - issued_at) / 3_600_000
+            )));
+        }
+        // Single use: spent here, before the call, so two updates never present the same code.
+        let spent = store::spend_response_code(db, &update.send_key, &code, now)
+            .await
+            .map_err(|e| DeliveryError::transient(format!("spending the response_code: {e}")))?;
+        if !spent {
+            return Err(DeliveryError::transient(
+                "the card's response_code changed meanwhile; retrying with the new one",
+            ));
+        }
+        let request = UpdateTemplateCard::for_everyone(app.agent_id, &code, change);
+        match app.client.update_template_card(&request).await {
+            Ok(answer) => {
+                let content = serde_json::to_value(&update.card).unwrap_or_default();
+                let status = update.card.status.as_ref().map(|s| s.key.as_str());
+                store::mark_updated(db, &update.send_key, &content, status, now_ms())
+                    .await
+                    .map_err(|e| DeliveryError::transient(format!("recording the update: {e}")))?;
+                Ok(Receipt(json!({ "invaliduser": answer.invaliduser })))
+            }
+            Err(err) if err.retryable() => {
+                // WeCom did not act on the request: the code is still good for the retry.
+                let _ = store::restore_response_code(db, &update.send_key, &code, issued_at).await;
+                Err(delivery_error(err))
+            }
+            Err(err) => Err(DeliveryError::permanent(format!(
+                "{err} (the response_code is spent, expired or was rejected; send a new message)"
+            ))),
+        }
+    }
+}
+
+#[async_trait]
+impl Delivery for WecomDelivery {
+    async fn deliver(&self, message: &OutboxMessage) -> Result<Receipt, DeliveryError> {
+        let app = self.apps.get(&message.tenant).ok_or_else(|| {
+            DeliveryError::permanent(format!(
+                "WeCom tenant `{}` is not configured",
+                message.tenant
+            ))
+        })?;
+        match message.kind.as_str() {
+            message::SEND => self.send(app, message).await,
+            message::UPDATE => self.update(app, message).await,
+            other => Err(DeliveryError::permanent(format!(
+                "WeCom cannot deliver outbox messages of kind `{other}`"
+            ))),
+        }
+    }
+}
+
+/// The message's payload as `T`; a payload that does not parse will never send.
+pub(super) fn payload<T: serde::de::DeserializeOwned>(
+    message: &OutboxMessage,
+) -> Result<T, DeliveryError> {
+    serde_json::from_str(&message.payload).map_err(|e| {
+        DeliveryError::permanent(format!("{} payload does not parse: {e}", message.kind))
+    })
+}
+
+/// A member who is listed as invalid or unlicensed did not get the card (wecom.md §5.2).
+fn check_recipient(
+    recipient: &Recipient,
+    answer: &SendMessageResponse,
+) -> Result<(), DeliveryError> {
+    let Recipient::User(id) = recipient else {
+        return Ok(());
+    };
+    let id = id.to_lowercase();
+    if answer.invaliduser.contains(&id) {
+        return Err(DeliveryError::permanent(format!(
+            "WeCom lists `{id}` as invalid or not visible to the app"
+        )));
+    }
+    if answer.unlicenseduser.contains(&id) {
+        return Err(DeliveryError::permanent(format!(
+            "`{id}` has no WeCom interface licence (基础接口许可)"
+        )));
+    }
+    Ok(())
+}
+
+/// Retry what WeCom says may pass (after its window for 45009); dead-letter the rest.
+fn delivery_error(err: ApiError) -> DeliveryError {
+    if err.retryable() {
+        DeliveryError::Transient {
+            reason: err.to_string(),
+            retry_after: err.retry_after(),
+        }
+    } else {
+        DeliveryError::permanent(err.to_string())
+    }
+}
