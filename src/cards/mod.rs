@@ -4,6 +4,7 @@
 
 pub mod kind;
 pub mod model;
+pub mod templates;
 
 pub use kind::{DEFAULT_LOCALE, LOCALES, MessageKind};
 pub use model::{Button, ButtonStyle, Card, Emphasis, Row, Status};
