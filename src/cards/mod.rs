@@ -8,8 +8,10 @@ pub mod model;
 pub mod recipient;
 pub mod render;
 pub mod store;
+pub mod templates;
 
 pub use kind::{DEFAULT_LOCALE, LOCALES, MessageKind};
 pub use message::{CardError, Notice};
 pub use model::{Button, ButtonStyle, Card, Emphasis, Row, Status};
 pub use recipient::Recipient;
+pub use templates::Templates;
