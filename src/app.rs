@@ -9,6 +9,7 @@ use tokio::{net::TcpListener, sync::Notify, task::JoinSet};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
+    cards::Templates,
     config::Config,
     db, http,
     metrics::Metrics,
@@ -36,6 +37,8 @@ pub struct AppState {
     pub wecom: Arc<WecomApps>,
     /// The configured DingTalk apps, by tenant.
     pub dingtalk: Arc<DingtalkApps>,
+    /// The message templates, checked at start.
+    pub templates: Arc<Templates>,
 }
 
 /// What the domain and the platform glue plug into the pipeline.
@@ -80,6 +83,9 @@ impl Application {
         extensions: Extensions,
         startup: Startup,
     ) -> anyhow::Result<Self> {
+        // Checked before anything else: a broken template stops the start with file and line.
+        let templates = Templates::load(config.templates.dir.as_deref())
+            .map_err(|e| anyhow::anyhow!("the message templates have errors:\n{e}"))?;
         let db = db::connect(&config.database, startup.lazy_db)
             .await
             .with_context(|| format!("cannot open database {}", config.database.url.redacted()))?;
@@ -108,6 +114,7 @@ impl Application {
             db,
             wecom,
             dingtalk,
+            templates: Arc::new(templates),
             config: Arc::new(config),
             metrics: Arc::new(Metrics::new()),
             wake_inbox: Arc::new(Notify::new()),

@@ -44,6 +44,16 @@ enum Command {
     Migrate,
     /// Check the configuration and print it, secrets redacted, as the service would use it.
     Config,
+    /// Check the configuration and the message templates, and render every template with its
+    /// sample data for both platforms; exits 1 on a broken template.
+    Check {
+        /// Only this message kind, e.g. approval_request.
+        #[arg(long)]
+        kind: Option<salesbot::cards::MessageKind>,
+        /// Only this locale: zh-CN or en.
+        #[arg(long)]
+        locale: Option<String>,
+    },
     /// Read the outbox and put dead messages back in the queue.
     #[command(subcommand)]
     Outbox(OutboxCommand),
@@ -87,6 +97,20 @@ fn main() -> ExitCode {
     if cli.log_json {
         config.log.format = LogFormat::Json;
     }
+    if let Command::Check { kind, locale } = &cli.command {
+        let filter = cli::check::Filter {
+            kind: *kind,
+            locale: locale.clone(),
+        };
+        return match cli::check::run(&config, &filter, &mut std::io::stdout().lock()) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
+            Err(e) => {
+                eprintln!("salesbot: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if let Command::Config = cli.command {
         match toml::to_string_pretty(&config) {
             Ok(text) => print!("{text}"),
@@ -97,7 +121,11 @@ fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    telemetry::init(&config.log);
+    let log_output = match cli.command {
+        Command::Outbox(_) => telemetry::Output::Stderr,
+        _ => telemetry::Output::Stdout,
+    };
+    telemetry::init(&config.log, log_output);
     match &loaded.origin {
         Origin::Defaults => tracing::info!(
             database = %config.database.url.redacted(),
@@ -122,7 +150,7 @@ fn main() -> ExitCode {
                 tracing::info!(database = %config.database.url.redacted(), "migrations applied");
                 Ok(())
             }
-            Command::Config => Ok(()),
+            Command::Config | Command::Check { .. } => Ok(()),
             Command::Outbox(command) => outbox(&config, command).await,
         }
     });

@@ -2,4 +2,5 @@
 //! service: `salesbot outbox …` and `salesbot check`. `main` parses; these do the work and
 //! write what they have to say to the given writer.
 
+pub mod check;
 pub mod outbox;

@@ -397,3 +397,156 @@ async fn no_secret_reaches_the_log_even_at_debug_level() {
         assert!(!text.contains(secret), "a secret was logged:\n{text}");
     }
 }
+
+/// A template whose row uses a variable its kind does not supply, on line 6 of the file.
+const BROKEN_TEMPLATE: &str = r#"title = "Discount approval: {{ customer.name }}"
+source = "Sales desk"
+
+[[rows]]
+key = "Customer"
+value = "{{ customer.nmae }}"
+"#;
+
+fn broken_templates(dir: &std::path::Path) -> std::path::PathBuf {
+    let templates = dir.join("templates");
+    std::fs::create_dir(&templates).unwrap();
+    std::fs::write(templates.join("approval_request.en.toml"), BROKEN_TEMPLATE).unwrap();
+    templates
+}
+
+#[test]
+fn check_renders_every_template_for_both_platforms() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = salesbot(dir.path()).args(["check"]).output().unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("message templates: 22 ok"), "{text}");
+    assert_eq!(text.matches("\n=== ").count(), 22, "every kind and locale");
+    for part in [
+        "=== approval_request (zh-CN)",
+        "--- WeCom message/send",
+        "\"card_type\": \"button_interaction\"",
+        "--- DingTalk interactive card (cardParamMap)",
+        "--- DingTalk work notification (no card template)",
+        "state approved: ",
+    ] {
+        assert!(text.contains(part), "{part} missing");
+    }
+    let one = salesbot(dir.path())
+        .args(["check", "--kind", "kpi_alert", "--locale", "en"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(one.stdout).unwrap();
+    assert_eq!(text.matches("\n=== ").count(), 1, "{text}");
+    assert!(text.contains("=== kpi_alert (en)"), "{text}");
+}
+
+#[test]
+fn a_broken_template_fails_check_and_stops_serve_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let templates = broken_templates(dir.path());
+    let output = salesbot(dir.path())
+        .args(["check"])
+        .env("SALESBOT_TEMPLATES__DIR", &templates)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.contains("approval_request.en.toml:6:") && text.contains("nmae"),
+        "{text}"
+    );
+
+    let output = salesbot(dir.path())
+        .args(["serve"])
+        .env("SALESBOT_TEMPLATES__DIR", &templates)
+        .env("SALESBOT_SERVER__LISTEN", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let log = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        log.contains("approval_request.en.toml:6:") && log.contains("nmae"),
+        "{log}"
+    );
+    assert!(
+        !dir.path().join("salesbot.db").exists(),
+        "templates are checked before the database is touched"
+    );
+}
+
+#[tokio::test]
+async fn outbox_list_and_retry_work_on_the_dead_letters() {
+    use sea_orm::{ConnectionTrait, Database};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("ops.db").display());
+    let run = |args: &[&str]| {
+        salesbot(dir.path())
+            .args(args)
+            .env("SALESBOT_DATABASE__URL", &url)
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["migrate"]).status.success());
+    let db = Database::connect(&url).await.unwrap();
+    db.execute_unprepared(
+        "INSERT INTO outbox (idempotency_key, platform, tenant, kind, payload, state, attempts, \
+         last_error, available_at, created_at) VALUES \
+         ('wecom:acme:kpi_alert:kpi:1:user:bob:v1', 'wecom', 'acme', 'card.send', '{}', 'dead', 10, \
+          'WeCom message/send failed with errcode 81013', 1, 1), \
+         ('k2', 'wecom', 'acme', 'card.send', '{}', 'sent', 1, NULL, 1, 1)",
+    )
+    .await
+    .unwrap();
+
+    let listed = run(&["outbox", "list"]);
+    assert!(listed.status.success());
+    let text = String::from_utf8(listed.stdout).unwrap();
+    assert!(
+        text.contains("wecom:acme:kpi_alert:kpi:1:user:bob:v1") && text.contains("errcode 81013"),
+        "{text}"
+    );
+    assert!(!text.contains("k2"), "only the dead letters: {text}");
+    let json = run(&["outbox", "list", "--state", "sent", "--json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(rows[0]["idempotency_key"], "k2");
+
+    let retried = run(&["outbox", "retry", "1"]);
+    assert!(retried.status.success());
+    assert!(
+        String::from_utf8(retried.stdout)
+            .unwrap()
+            .contains("1: back in the queue")
+    );
+    let refused = run(&["outbox", "retry", "2", "99"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let text = String::from_utf8(refused.stdout).unwrap();
+    assert!(
+        text.contains("2: is sent, not dead") && text.contains("99: no such message"),
+        "{text}"
+    );
+    let count = |sql: &'static str| {
+        let db = db.clone();
+        async move {
+            let row = db
+                .query_one_raw(sea_orm::Statement::from_string(
+                    db.get_database_backend(),
+                    sql,
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get_by_index::<i64>(0).unwrap()
+        }
+    };
+    assert_eq!(
+        count("SELECT COUNT(*) FROM outbox WHERE id = 1 AND state = 'pending' AND attempts = 0")
+            .await,
+        1
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM audit_log WHERE actor = 'cli' AND action = 'outbox.requeue'")
+            .await,
+        1
+    );
+}

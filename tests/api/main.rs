@@ -9,6 +9,7 @@ mod binary;
 mod cards;
 mod dingtalk;
 mod dingtalk_stream;
+mod golden;
 mod http;
 mod inbox;
 mod migrations;
