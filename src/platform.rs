@@ -12,6 +12,7 @@ pub mod wecom_delivery;
 use std::{collections::HashMap, sync::Arc};
 
 use async_trait::async_trait;
+use sea_orm::{DatabaseTransaction, DbErr};
 
 use crate::pipeline::{Delivery, DeliveryError, OutboxMessage, Receipt};
 
@@ -83,6 +84,19 @@ impl Delivery for Platforms {
                 "platform `{}` is not configured",
                 message.platform
             ))),
+        }
+    }
+
+    async fn record(
+        &self,
+        txn: &DatabaseTransaction,
+        message: &OutboxMessage,
+        receipt: &Receipt,
+        now: i64,
+    ) -> Result<(), DbErr> {
+        match self.0.get(&message.platform) {
+            Some(delivery) => delivery.record(txn, message, receipt, now).await,
+            None => Ok(()),
         }
     }
 }

@@ -7,17 +7,32 @@ use std::{
 };
 
 use async_trait::async_trait;
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::{Settings, outbox, runner};
 use crate::metrics::Metrics;
 
-/// What the platform answered to a successful send, kept on the row (e.g. a message id, or the
-/// response code a card update needs later).
+/// What the platform answered to a successful send.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Receipt(pub serde_json::Value);
+pub struct Receipt {
+    /// Kept on the outbox row for operators to read (e.g. the platform's message id).
+    pub answer: serde_json::Value,
+    /// Handed to [`Delivery::record`] in the transaction that marks the message sent, and not
+    /// stored on the row (e.g. the code a card update needs later).
+    pub detail: serde_json::Value,
+}
+
+impl Receipt {
+    /// A receipt with `answer` and no detail.
+    pub fn new(answer: serde_json::Value) -> Self {
+        Self {
+            answer,
+            detail: serde_json::Value::Null,
+        }
+    }
+}
 
 /// Why a send failed.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -53,6 +68,19 @@ impl DeliveryError {
 #[async_trait]
 pub trait Delivery: Send + Sync {
     async fn deliver(&self, message: &outbox::OutboxMessage) -> Result<Receipt, DeliveryError>;
+
+    /// Writes what a successful send changes (e.g. the sent card's state) in `txn`, the
+    /// transaction that marks the message sent: one commit for both, and neither without the
+    /// other. Nothing by default.
+    async fn record(
+        &self,
+        _txn: &DatabaseTransaction,
+        _message: &outbox::OutboxMessage,
+        _receipt: &Receipt,
+        _now: i64,
+    ) -> Result<(), DbErr> {
+        Ok(())
+    }
 }
 
 /// What became of one claimed message.
@@ -99,7 +127,7 @@ impl Dispatcher {
         let attempts = u32::try_from(message.attempts).unwrap_or(0);
         let (recorded, outcome) = match result {
             Ok(receipt) => (
-                outbox::mark_sent(&self.db, message.id, &self.owner, &receipt.0, now).await,
+                self.record_sent(message, &receipt, now).await,
                 Outcome::Sent,
             ),
             Err(error) => {
@@ -152,6 +180,25 @@ impl Dispatcher {
             Outcome::LeaseLost => tracing::warn!("lease lost to another dispatcher"),
         }
         outcome
+    }
+}
+
+impl Dispatcher {
+    /// Marks `message` sent and lets the delivery record its effects, in one transaction that
+    /// only commits while this dispatcher still holds the lease.
+    async fn record_sent(
+        &self,
+        message: &outbox::OutboxMessage,
+        receipt: &Receipt,
+        now: i64,
+    ) -> Result<bool, DbErr> {
+        let txn = self.db.begin().await?;
+        if !outbox::mark_sent(&txn, message.id, &self.owner, &receipt.answer, now).await? {
+            return Ok(false);
+        }
+        self.delivery.record(&txn, message, receipt, now).await?;
+        txn.commit().await?;
+        Ok(true)
     }
 }
 

@@ -9,12 +9,12 @@ use salesbot_dingtalk::api::{
     ApiError, CreateAndDeliverCard, RobotDeliverModel, SpaceType, UpdateCard as UpdateRequest,
     WorkNotification, code,
 };
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
 use serde_json::json;
 
 use super::{
     dingtalk::{DingtalkApp, DingtalkApps},
-    wecom_delivery::payload,
+    wecom_delivery::{payload, record_card},
 };
 use crate::{
     cards::{
@@ -23,7 +23,7 @@ use crate::{
         render,
         store::{self, channel},
     },
-    pipeline::{Delivery, DeliveryError, OutboxMessage, Receipt, clock::now_ms},
+    pipeline::{Delivery, DeliveryError, OutboxMessage, Receipt},
 };
 
 /// The DingTalk side of the delivery port.
@@ -73,10 +73,10 @@ impl DingtalkDelivery {
                 ));
             }
         };
-        store::mark_sent(&self.db, &message.idempotency_key, channel, None, now_ms())
-            .await
-            .map_err(|e| DeliveryError::transient(format!("recording the sent card: {e}")))?;
-        Ok(Receipt(receipt))
+        Ok(Receipt {
+            answer: receipt,
+            detail: json!({ "channel": channel }),
+        })
     }
 
     async fn send_card(
@@ -175,17 +175,22 @@ impl DingtalkDelivery {
                 "DingTalk accepted the card update but reported it not applied",
             ));
         }
-        let content = serde_json::to_value(&update.card).unwrap_or_default();
-        let status = update.card.status.as_ref().map(|s| s.key.as_str());
-        store::mark_updated(&self.db, &update.send_key, &content, status, now_ms())
-            .await
-            .map_err(|e| DeliveryError::transient(format!("recording the update: {e}")))?;
-        Ok(Receipt(json!({ "out_track_id": card.track_id })))
+        Ok(Receipt::new(json!({ "out_track_id": card.track_id })))
     }
 }
 
 #[async_trait]
 impl Delivery for DingtalkDelivery {
+    async fn record(
+        &self,
+        txn: &DatabaseTransaction,
+        message: &OutboxMessage,
+        receipt: &Receipt,
+        now: i64,
+    ) -> Result<(), DbErr> {
+        record_card(txn, message, receipt, now).await
+    }
+
     async fn deliver(&self, message: &OutboxMessage) -> Result<Receipt, DeliveryError> {
         let app = self.apps.get(&message.tenant).ok_or_else(|| {
             DeliveryError::permanent(format!(

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use salesbot_wecom::api::{
     ApiError, MessageContent, SendMessage, SendMessageResponse, UpdateTemplateCard,
 };
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
 use serde_json::json;
 
 use super::wecom::{WecomApp, WecomApps};
@@ -62,21 +62,16 @@ impl WecomDelivery {
             .await
             .map_err(delivery_error)?;
         check_recipient(&send.recipient, &answer)?;
-        store::mark_sent(
-            &self.db,
-            &message.idempotency_key,
-            channel,
-            answer.response_code.as_deref(),
-            now_ms(),
-        )
-        .await
-        .map_err(|e| DeliveryError::transient(format!("recording the sent card: {e}")))?;
-        Ok(Receipt(json!({
-            "channel": channel,
-            "msgid": answer.msgid,
-            "invalidparty": answer.invalidparty,
-            "invalidtag": answer.invalidtag,
-        })))
+        Ok(Receipt {
+            answer: json!({
+                "channel": channel,
+                "msgid": answer.msgid,
+                "invalidparty": answer.invalidparty,
+                "invalidtag": answer.invalidtag,
+            }),
+            // Kept in the card table, not on the outbox row operators read.
+            detail: json!({ "channel": channel, "response_code": answer.response_code }),
+        })
     }
 
     async fn update(
@@ -131,14 +126,7 @@ impl WecomDelivery {
         }
         let request = UpdateTemplateCard::for_everyone(app.agent_id, &code, change);
         match app.client.update_template_card(&request).await {
-            Ok(answer) => {
-                let content = serde_json::to_value(&update.card).unwrap_or_default();
-                let status = update.card.status.as_ref().map(|s| s.key.as_str());
-                store::mark_updated(db, &update.send_key, &content, status, now_ms())
-                    .await
-                    .map_err(|e| DeliveryError::transient(format!("recording the update: {e}")))?;
-                Ok(Receipt(json!({ "invaliduser": answer.invaliduser })))
-            }
+            Ok(answer) => Ok(Receipt::new(json!({ "invaliduser": answer.invaliduser }))),
             Err(err) if err.retryable() => {
                 // WeCom did not act on the request: the code is still good for the retry.
                 let _ = store::restore_response_code(db, &update.send_key, &code, issued_at).await;
@@ -153,6 +141,16 @@ impl WecomDelivery {
 
 #[async_trait]
 impl Delivery for WecomDelivery {
+    async fn record(
+        &self,
+        txn: &DatabaseTransaction,
+        message: &OutboxMessage,
+        receipt: &Receipt,
+        now: i64,
+    ) -> Result<(), DbErr> {
+        record_card(txn, message, receipt, now).await
+    }
+
     async fn deliver(&self, message: &OutboxMessage) -> Result<Receipt, DeliveryError> {
         let app = self.apps.get(&message.tenant).ok_or_else(|| {
             DeliveryError::permanent(format!(
@@ -167,6 +165,32 @@ impl Delivery for WecomDelivery {
                 "WeCom cannot deliver outbox messages of kind `{other}`"
             ))),
         }
+    }
+}
+
+/// Keeps the card table in step with a sent card message: how a send went out (and WeCom's
+/// response_code), or what an update now shows. Shared by both platforms.
+pub(super) async fn record_card(
+    txn: &DatabaseTransaction,
+    message: &OutboxMessage,
+    receipt: &Receipt,
+    now: i64,
+) -> Result<(), DbErr> {
+    match message.kind.as_str() {
+        message::SEND => {
+            let channel = receipt.detail["channel"].as_str().unwrap_or_default();
+            let code = receipt.detail["response_code"].as_str();
+            store::mark_sent(txn, &message.idempotency_key, channel, code, now).await
+        }
+        message::UPDATE => {
+            let Ok(update) = serde_json::from_str::<UpdateCard>(&message.payload) else {
+                return Ok(());
+            };
+            let content = serde_json::to_value(&update.card).unwrap_or_default();
+            let status = update.card.status.as_ref().map(|s| s.key.as_str());
+            store::mark_updated(txn, &update.send_key, &content, status, now).await
+        }
+        _ => Ok(()),
     }
 }
 

@@ -337,7 +337,7 @@ impl Delivery for FakePlatform {
             .unwrap()
             .entry(message.idempotency_key.clone())
             .or_default() += 1;
-        Ok(Receipt(
+        Ok(Receipt::new(
             serde_json::json!({ "msgid": format!("m-{}", message.id) }),
         ))
     }
