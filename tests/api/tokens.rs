@@ -66,6 +66,46 @@ on_both_backends!(
     super::an_older_token_never_replaces_a_newer_one
 );
 
+async fn a_token_far_from_expiry_is_served_from_memory_and_a_near_one_from_the_table(t: &TestDb) {
+    use salesbot::pipeline::clock::now_ms;
+    use sea_orm::ConnectionTrait;
+    let store = DbTokenStore::new(t.db.clone());
+    let long = CachedToken {
+        token: "long".into(),
+        expires_at_ms: now_ms() + 2 * 3_600_000,
+    };
+    let short = CachedToken {
+        token: "short".into(),
+        expires_at_ms: now_ms() + 10 * 60_000,
+    };
+    store.put("long", &long).await.unwrap();
+    store.put("short", &short).await.unwrap();
+    // Another instance refreshes both in the table.
+    t.db.execute_unprepared("UPDATE access_token SET token = 'other-' || token")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get("long").await.unwrap(),
+        Some(long),
+        "no table read"
+    );
+    let near = store.get("short").await.unwrap().unwrap();
+    assert_eq!(
+        near.token, "other-short",
+        "near its expiry the table decides"
+    );
+    // A rejected token is dropped from memory too: the next read goes to the table.
+    store.invalidate("long", "long").await.unwrap();
+    assert_eq!(
+        store.get("long").await.unwrap().unwrap().token,
+        "other-long"
+    );
+}
+on_both_backends!(
+    a_token_far_from_expiry_is_served_from_memory_and_a_near_one_from_the_table,
+    super::a_token_far_from_expiry_is_served_from_memory_and_a_near_one_from_the_table
+);
+
 async fn two_dingtalk_clients_sharing_one_database_make_one_token_call(t: &TestDb) {
     use salesbot_dingtalk::{api::DingtalkClient, fake::FakeDingtalk};
     let _ = rustls::crypto::ring::default_provider().install_default();
