@@ -11,7 +11,10 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::{Settings, outbox, runner};
+use futures_util::future::join_all;
+use tracing::Instrument;
+
+use super::{Settings, clock::now_ms, outbox, runner};
 use crate::metrics::Metrics;
 
 /// What the platform answered to a successful send.
@@ -118,54 +121,136 @@ impl Dispatcher {
 
     /// Sends one claimed message and records the outcome; `now` is the time the retry delay
     /// counts from.
-    #[tracing::instrument(skip_all, fields(message_id = message.id, kind = %message.kind, platform = %message.platform, tenant = %message.tenant, attempt = message.attempts))]
     pub async fn process(&self, message: &outbox::OutboxMessage, now: i64) -> Outcome {
+        let mut outcomes = self.process_all(std::slice::from_ref(message), now).await;
+        outcomes.pop().unwrap_or(Outcome::LeaseLost)
+    }
+
+    /// Sends a claimed batch, [`SEND_CONCURRENCY`] at a time, then records every outcome
+    /// in one transaction: one commit per batch rather than per message, which is what bounds
+    /// a dispatcher on SQLite. A crash before the commit leaves the rows leased; they are sent
+    /// again after the lease, and the platforms' duplicate checks keep that from showing twice.
+    async fn process_all(&self, messages: &[outbox::OutboxMessage], now: i64) -> Vec<Outcome> {
         let started = Instant::now();
-        let result = self.delivery.deliver(message).await;
-        let elapsed = started.elapsed();
-        let now = now + elapsed.as_millis() as i64;
+        let mut sends = Vec::with_capacity(messages.len());
+        for chunk in messages.chunks(SEND_CONCURRENCY) {
+            sends.extend(join_all(chunk.iter().map(|message| self.send(message))).await);
+        }
+        let now = now + started.elapsed().as_millis() as i64;
+        let plans: Vec<Plan> = messages
+            .iter()
+            .zip(sends.iter())
+            .map(|(message, (result, _))| self.plan(message, result, now))
+            .collect();
+        let recorded = self.record_all(messages, &plans, now).await;
+        messages
+            .iter()
+            .zip(plans)
+            .zip(sends)
+            .enumerate()
+            .map(|(i, ((message, plan), (_, elapsed)))| {
+                let outcome = match &recorded {
+                    Ok(held) if held[i] => plan.outcome,
+                    Ok(_) => Outcome::LeaseLost,
+                    // The rows keep their lease and come back when it ends; the idempotency
+                    // key keeps a second send from showing twice.
+                    Err(e) => Outcome::Retry(e.to_string()),
+                };
+                self.report(message, &outcome, elapsed);
+                outcome
+            })
+            .collect()
+    }
+
+    /// One send, timed.
+    async fn send(
+        &self,
+        message: &outbox::OutboxMessage,
+    ) -> (Result<Receipt, DeliveryError>, Duration) {
+        let started = Instant::now();
+        let result = self
+            .delivery
+            .deliver(message)
+            .instrument(span(message))
+            .await;
+        (result, started.elapsed())
+    }
+
+    /// What to record for one send's result.
+    fn plan(
+        &self,
+        message: &outbox::OutboxMessage,
+        result: &Result<Receipt, DeliveryError>,
+        now: i64,
+    ) -> Plan {
+        let error = match result {
+            Ok(receipt) => {
+                return Plan {
+                    receipt: Some(receipt.clone()),
+                    retry_at: None,
+                    outcome: Outcome::Sent,
+                };
+            }
+            Err(error) => error,
+        };
         let attempts = u32::try_from(message.attempts).unwrap_or(0);
-        let (recorded, outcome) = match result {
-            Ok(receipt) => (
-                self.record_sent(message, &receipt, now).await,
-                Outcome::Sent,
-            ),
-            Err(error) => {
-                let reason = error.to_string();
-                let retry_at = match &error {
-                    DeliveryError::Transient { retry_after, .. }
-                        if attempts < self.settings.outbox_max_attempts =>
-                    {
-                        let delay =
-                            retry_after.unwrap_or_else(|| self.settings.backoff.delay(attempts));
-                        Some(now + delay.as_millis() as i64)
+        let reason = error.to_string();
+        let retry_at = match error {
+            DeliveryError::Transient { retry_after, .. }
+                if attempts < self.settings.outbox_max_attempts =>
+            {
+                let delay = retry_after.unwrap_or_else(|| self.settings.backoff.delay(attempts));
+                Some(now + delay.as_millis() as i64)
+            }
+            _ => None,
+        };
+        Plan {
+            receipt: None,
+            retry_at,
+            outcome: if retry_at.is_some() {
+                Outcome::Retry(reason)
+            } else {
+                Outcome::Dead(reason)
+            },
+        }
+    }
+
+    /// Records every plan in one transaction; per message, whether this dispatcher still held
+    /// its lease (a row taken over by another dispatcher is left to it).
+    async fn record_all(
+        &self,
+        messages: &[outbox::OutboxMessage],
+        plans: &[Plan],
+        now: i64,
+    ) -> Result<Vec<bool>, DbErr> {
+        let txn = self.db.begin().await?;
+        let mut held = Vec::with_capacity(plans.len());
+        for (message, plan) in messages.iter().zip(plans) {
+            let still_held = match (&plan.receipt, &plan.outcome) {
+                (Some(receipt), _) => {
+                    let sent =
+                        outbox::mark_sent(&txn, message.id, &self.owner, &receipt.answer, now)
+                            .await?;
+                    if sent {
+                        self.delivery.record(&txn, message, receipt, now).await?;
                     }
-                    _ => None,
-                };
-                let outcome = if retry_at.is_some() {
-                    Outcome::Retry(reason.clone())
-                } else {
-                    Outcome::Dead(reason.clone())
-                };
-                (
+                    sent
+                }
+                (None, Outcome::Retry(reason) | Outcome::Dead(reason)) => {
                     outbox::QUEUE
-                        .fail(&self.db, message.id, &self.owner, &reason, retry_at, now)
-                        .await,
-                    outcome,
-                )
-            }
-        };
-        let outcome = match recorded {
-            Ok(true) => outcome,
-            Ok(false) => Outcome::LeaseLost,
-            Err(e) => {
-                // The row keeps its lease and comes back when it ends; the idempotency key keeps
-                // a second send from showing twice.
-                tracing::error!(error = %e, "recording the delivery outcome failed");
-                Outcome::Retry(e.to_string())
-            }
-        };
-        let label = match &outcome {
+                        .fail(&txn, message.id, &self.owner, reason, plan.retry_at, now)
+                        .await?
+                }
+                (None, _) => false,
+            };
+            held.push(still_held);
+        }
+        txn.commit().await?;
+        Ok(held)
+    }
+
+    fn report(&self, message: &outbox::OutboxMessage, outcome: &Outcome, elapsed: Duration) {
+        let label = match outcome {
             Outcome::Sent => "sent",
             Outcome::Retry(_) => "retry",
             Outcome::Dead(_) => "dead",
@@ -173,33 +258,35 @@ impl Dispatcher {
         };
         self.metrics
             .observe_delivery(&message.platform, label, elapsed);
-        match &outcome {
+        let _span = span(message).entered();
+        match outcome {
             Outcome::Sent => tracing::debug!("message sent"),
             Outcome::Retry(e) => tracing::warn!(error = %e, "send failed; will retry"),
             Outcome::Dead(e) => tracing::error!(error = %e, "message dead-lettered"),
             Outcome::LeaseLost => tracing::warn!("lease lost to another dispatcher"),
         }
-        outcome
     }
 }
 
-impl Dispatcher {
-    /// Marks `message` sent and lets the delivery record its effects, in one transaction that
-    /// only commits while this dispatcher still holds the lease.
-    async fn record_sent(
-        &self,
-        message: &outbox::OutboxMessage,
-        receipt: &Receipt,
-        now: i64,
-    ) -> Result<bool, DbErr> {
-        let txn = self.db.begin().await?;
-        if !outbox::mark_sent(&txn, message.id, &self.owner, &receipt.answer, now).await? {
-            return Ok(false);
-        }
-        self.delivery.record(&txn, message, receipt, now).await?;
-        txn.commit().await?;
-        Ok(true)
-    }
+/// Messages of one batch sent at the same time, per dispatcher.
+pub const SEND_CONCURRENCY: usize = 8;
+
+/// What one send's result will be recorded as.
+struct Plan {
+    receipt: Option<Receipt>,
+    retry_at: Option<i64>,
+    outcome: Outcome,
+}
+
+fn span(message: &outbox::OutboxMessage) -> tracing::Span {
+    tracing::info_span!(
+        "deliver",
+        message_id = message.id,
+        kind = %message.kind,
+        platform = %message.platform,
+        tenant = %message.tenant,
+        attempt = message.attempts
+    )
 }
 
 #[async_trait]
@@ -215,6 +302,16 @@ impl runner::Consumer for Dispatcher {
 
     async fn process(&self, item: &Self::Item, now: i64) -> Outcome {
         Dispatcher::process(self, item, now).await
+    }
+
+    /// The whole batch at once: every claimed message is in hand until its outcome commits.
+    async fn process_batch(
+        &self,
+        items: &[Self::Item],
+        now: Option<i64>,
+        _shutdown: &CancellationToken,
+    ) -> Vec<Outcome> {
+        self.process_all(items, now.unwrap_or_else(now_ms)).await
     }
 
     fn id(item: &Self::Item) -> i64 {

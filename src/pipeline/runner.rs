@@ -22,6 +22,24 @@ pub trait Consumer: Send + Sync {
     async fn claim(&self, now: i64) -> Result<Vec<Self::Item>, DbErr>;
     /// Works one claimed row; `now` is when the work started.
     async fn process(&self, item: &Self::Item, now: i64) -> Self::Outcome;
+    /// Works a claimed batch and returns the outcomes of the rows it worked, in order: by
+    /// default one row after the other, stopping after the row in hand once `shutdown` is
+    /// cancelled. `now` fixes the clock (tests); `None` reads it for each row.
+    async fn process_batch(
+        &self,
+        items: &[Self::Item],
+        now: Option<i64>,
+        shutdown: &CancellationToken,
+    ) -> Vec<Self::Outcome> {
+        let mut outcomes = Vec::with_capacity(items.len());
+        for item in items {
+            outcomes.push(self.process(item, now.unwrap_or_else(now_ms)).await);
+            if shutdown.is_cancelled() {
+                break;
+            }
+        }
+        outcomes
+    }
     fn id(item: &Self::Item) -> i64;
     async fn release(&self, ids: &[i64]) -> Result<(), DbErr>;
 }
@@ -30,11 +48,9 @@ pub trait Consumer: Send + Sync {
 /// drive workers and dispatchers with it step by step, with a clock of their choosing.
 pub async fn run_once<C: Consumer>(consumer: &C, now: i64) -> Result<Vec<C::Outcome>, DbErr> {
     let batch = consumer.claim(now).await?;
-    let mut outcomes = Vec::with_capacity(batch.len());
-    for item in &batch {
-        outcomes.push(consumer.process(item, now).await);
-    }
-    Ok(outcomes)
+    Ok(consumer
+        .process_batch(&batch, Some(now), &CancellationToken::new())
+        .await)
 }
 
 /// Runs `consumer` until `shutdown`.
@@ -57,14 +73,8 @@ pub async fn run<C: Consumer>(
             }
             continue;
         }
-        let mut rest = batch.iter();
-        for item in rest.by_ref() {
-            consumer.process(item, now_ms()).await;
-            if shutdown.is_cancelled() {
-                break;
-            }
-        }
-        let unstarted: Vec<i64> = rest.map(C::id).collect();
+        let worked = consumer.process_batch(&batch, None, shutdown).await.len();
+        let unstarted: Vec<i64> = batch[worked..].iter().map(C::id).collect();
         if !unstarted.is_empty()
             && let Err(e) = consumer.release(&unstarted).await
         {
