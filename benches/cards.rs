@@ -6,6 +6,9 @@
 //!   3 dispatchers and no client-side rate limit: claim, render, `message/send`, record
 //!   (target: 2,000 messages/s). SQLite always; PostgreSQL when `SALESBOT_TEST_PG_URL` is set.
 
+#[path = "support/postgres.rs"]
+mod postgres;
+
 use std::{
     sync::{
         Arc,
@@ -15,6 +18,7 @@ use std::{
 };
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use postgres::BenchDatabase;
 use salesbot::{
     cards::{MessageKind, Notice, Recipient, Templates, message, render},
     config::{DatabaseConfig, DatabaseUrl, Secret, WecomConfig},
@@ -23,7 +27,7 @@ use salesbot::{
     platform::{wecom::WecomApps, wecom_delivery::WecomDelivery},
 };
 use salesbot_wecom::fake::FakeWecom;
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 use tokio::{runtime::Runtime, sync::Notify};
 
 /// Messages per measured round of the dispatch benchmark.
@@ -196,30 +200,10 @@ fn card_dispatch(c: &mut Criterion) {
     );
     bench_dispatch(c, &rt, "sqlite", rt.block_on(connect(&sqlite)));
 
-    match std::env::var("SALESBOT_TEST_PG_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-    {
-        Some(base) => {
-            let name = format!("sbbench_cards_{}", std::process::id());
-            let server = rt.block_on(Database::connect(&base)).unwrap();
-            rt.block_on(server.execute_unprepared(&format!("CREATE DATABASE {name}")))
-                .unwrap();
-            let server_url = base
-                .split('?')
-                .next()
-                .unwrap()
-                .rsplit_once('/')
-                .unwrap()
-                .0
-                .to_string();
-            let db = rt.block_on(connect(&format!("{server_url}/{name}")));
-            bench_dispatch(c, &rt, "postgres", db.clone());
-            rt.block_on(db.close()).unwrap();
-            rt.block_on(server.execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)")))
-                .unwrap();
-        }
-        None => println!("postgres: skipped, SALESBOT_TEST_PG_URL is not set"),
+    if let Some(pg) = BenchDatabase::create(&rt, "sbbench_cards") {
+        let db = rt.block_on(connect(&pg.url));
+        bench_dispatch(c, &rt, "postgres", db.clone());
+        pg.drop_on(&rt, db);
     }
 }
 

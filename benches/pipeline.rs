@@ -2,6 +2,9 @@
 //! lease, and complete in a transaction with a handler that does nothing, on SQLite and (when
 //! `SALESBOT_TEST_PG_URL` is set) PostgreSQL. Run with `cargo bench --bench pipeline`.
 
+#[path = "support/postgres.rs"]
+mod postgres;
+
 use std::{
     sync::{
         Arc,
@@ -12,6 +15,7 @@ use std::{
 
 use async_trait::async_trait;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use postgres::BenchDatabase;
 use salesbot::{
     config::{DatabaseConfig, DatabaseUrl},
     metrics::Metrics,
@@ -20,7 +24,7 @@ use salesbot::{
         clock::now_ms, inbox,
     },
 };
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 use tokio::{runtime::Runtime, sync::Notify};
 
 /// Does nothing: the benchmark measures the pipeline, not a domain handler.
@@ -107,30 +111,10 @@ fn pipeline(c: &mut Criterion) {
     );
     bench_backend(c, &rt, "sqlite", rt.block_on(connect(&sqlite)));
 
-    match std::env::var("SALESBOT_TEST_PG_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-    {
-        Some(base) => {
-            let name = format!("sbbench_{}", std::process::id());
-            let server = rt.block_on(Database::connect(&base)).unwrap();
-            rt.block_on(server.execute_unprepared(&format!("CREATE DATABASE {name}")))
-                .unwrap();
-            let server_url = base
-                .split('?')
-                .next()
-                .unwrap()
-                .rsplit_once('/')
-                .unwrap()
-                .0
-                .to_string();
-            let db = rt.block_on(connect(&format!("{server_url}/{name}")));
-            bench_backend(c, &rt, "postgres", db.clone());
-            rt.block_on(db.close()).unwrap();
-            rt.block_on(server.execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)")))
-                .unwrap();
-        }
-        None => println!("postgres: skipped, SALESBOT_TEST_PG_URL is not set"),
+    if let Some(pg) = BenchDatabase::create(&rt, "sbbench") {
+        let db = rt.block_on(connect(&pg.url));
+        bench_backend(c, &rt, "postgres", db.clone());
+        pg.drop_on(&rt, db);
     }
 }
 

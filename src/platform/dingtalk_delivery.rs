@@ -9,21 +9,21 @@ use salesbot_dingtalk::api::{
     ApiError, CreateAndDeliverCard, RobotDeliverModel, SpaceType, UpdateCard as UpdateRequest,
     WorkNotification, code,
 };
-use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
+use sea_orm::DatabaseConnection;
 use serde_json::json;
 
 use super::{
+    card_channel::{CardChannel, payload},
     dingtalk::{DingtalkApp, DingtalkApps},
-    wecom_delivery::{payload, record_card},
 };
 use crate::{
     cards::{
         Recipient,
-        message::{self, SendCard, UpdateCard},
+        message::{SendCard, UpdateCard},
         render,
         store::{self, channel},
     },
-    pipeline::{Delivery, DeliveryError, OutboxMessage, Receipt},
+    pipeline::{DeliveryError, OutboxMessage, Receipt},
 };
 
 /// The DingTalk side of the delivery port.
@@ -35,48 +35,6 @@ pub struct DingtalkDelivery {
 impl DingtalkDelivery {
     pub fn new(db: DatabaseConnection, apps: Arc<DingtalkApps>) -> Self {
         Self { db, apps }
-    }
-
-    async fn send(
-        &self,
-        app: &DingtalkApp,
-        message: &OutboxMessage,
-    ) -> Result<Receipt, DeliveryError> {
-        let send: SendCard = payload(message)?;
-        let (channel, receipt) = match (&send.recipient, &app.card_template_id) {
-            (Recipient::User(userid), Some(template)) => {
-                self.send_card(app, &send, userid, template).await?
-            }
-            (Recipient::User(userid), None) => {
-                let notice = WorkNotification::to_users(
-                    app.agent_id,
-                    &[userid],
-                    render::dingtalk::action_card(&send.card),
-                );
-                self.send_work_notice(app, notice).await?
-            }
-            (Recipient::Department(dept), _) => {
-                let notice = WorkNotification {
-                    userid_list: None,
-                    dept_id_list: Some(dept.clone()),
-                    ..WorkNotification::to_users::<&str>(
-                        app.agent_id,
-                        &[],
-                        render::dingtalk::action_card(&send.card),
-                    )
-                };
-                self.send_work_notice(app, notice).await?
-            }
-            (Recipient::Tag(_), _) => {
-                return Err(DeliveryError::permanent(
-                    "DingTalk cannot address a tag; send to members or a department",
-                ));
-            }
-        };
-        Ok(Receipt {
-            answer: receipt,
-            detail: json!({ "channel": channel }),
-        })
     }
 
     async fn send_card(
@@ -141,6 +99,58 @@ impl DingtalkDelivery {
             json!({ "channel": channel::DINGTALK_WORK_NOTICE, "task_id": answer.task_id }),
         ))
     }
+}
+
+#[async_trait]
+impl CardChannel for DingtalkDelivery {
+    type App = DingtalkApp;
+    const NAME: &'static str = "DingTalk";
+
+    fn app(&self, tenant: &str) -> Option<&DingtalkApp> {
+        self.apps.get(tenant).map(|app| &**app)
+    }
+
+    async fn send(
+        &self,
+        app: &DingtalkApp,
+        message: &OutboxMessage,
+    ) -> Result<Receipt, DeliveryError> {
+        let send: SendCard = payload(message)?;
+        let (channel, receipt) = match (&send.recipient, &app.card_template_id) {
+            (Recipient::User(userid), Some(template)) => {
+                self.send_card(app, &send, userid, template).await?
+            }
+            (Recipient::User(userid), None) => {
+                let notice = WorkNotification::to_users(
+                    app.agent_id,
+                    &[userid],
+                    render::dingtalk::action_card(&send.card),
+                );
+                self.send_work_notice(app, notice).await?
+            }
+            (Recipient::Department(dept), _) => {
+                let notice = WorkNotification {
+                    userid_list: None,
+                    dept_id_list: Some(dept.clone()),
+                    ..WorkNotification::to_users::<&str>(
+                        app.agent_id,
+                        &[],
+                        render::dingtalk::action_card(&send.card),
+                    )
+                };
+                self.send_work_notice(app, notice).await?
+            }
+            (Recipient::Tag(_), _) => {
+                return Err(DeliveryError::permanent(
+                    "DingTalk cannot address a tag; send to members or a department",
+                ));
+            }
+        };
+        Ok(Receipt {
+            answer: receipt,
+            detail: json!({ "channel": channel }),
+        })
+    }
 
     async fn update(
         &self,
@@ -176,35 +186,6 @@ impl DingtalkDelivery {
             ));
         }
         Ok(Receipt::new(json!({ "out_track_id": card.track_id })))
-    }
-}
-
-#[async_trait]
-impl Delivery for DingtalkDelivery {
-    async fn record(
-        &self,
-        txn: &DatabaseTransaction,
-        message: &OutboxMessage,
-        receipt: &Receipt,
-        now: i64,
-    ) -> Result<(), DbErr> {
-        record_card(txn, message, receipt, now).await
-    }
-
-    async fn deliver(&self, message: &OutboxMessage) -> Result<Receipt, DeliveryError> {
-        let app = self.apps.get(&message.tenant).ok_or_else(|| {
-            DeliveryError::permanent(format!(
-                "DingTalk tenant `{}` is not configured",
-                message.tenant
-            ))
-        })?;
-        match message.kind.as_str() {
-            message::SEND => self.send(app, message).await,
-            message::UPDATE => self.update(app, message).await,
-            other => Err(DeliveryError::permanent(format!(
-                "DingTalk cannot deliver outbox messages of kind `{other}`"
-            ))),
-        }
     }
 }
 

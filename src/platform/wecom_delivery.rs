@@ -8,19 +8,22 @@ use async_trait::async_trait;
 use salesbot_wecom::api::{
     ApiError, MessageContent, SendMessage, SendMessageResponse, UpdateTemplateCard,
 };
-use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
+use sea_orm::DatabaseConnection;
 use serde_json::json;
 
-use super::wecom::{WecomApp, WecomApps};
+use super::{
+    card_channel::{CardChannel, payload},
+    wecom::{WecomApp, WecomApps},
+};
 use crate::{
     cards::{
         Recipient,
-        message::{self, SendCard, UpdateCard},
+        message::{SendCard, UpdateCard},
         render,
         store::{self, channel},
     },
     config::MessageFormat,
-    pipeline::{Delivery, DeliveryError, OutboxMessage, Receipt, clock::now_ms},
+    pipeline::{DeliveryError, OutboxMessage, Receipt, clock::now_ms},
 };
 
 /// How long a `response_code` can be used: 72 hours (wecom.md §4.2, §4.5).
@@ -35,6 +38,16 @@ pub struct WecomDelivery {
 impl WecomDelivery {
     pub fn new(db: DatabaseConnection, apps: Arc<WecomApps>) -> Self {
         Self { db, apps }
+    }
+}
+
+#[async_trait]
+impl CardChannel for WecomDelivery {
+    type App = WecomApp;
+    const NAME: &'static str = "WeCom";
+
+    fn app(&self, tenant: &str) -> Option<&WecomApp> {
+        self.apps.get(tenant).map(|app| &**app)
     }
 
     async fn send(
@@ -137,70 +150,6 @@ impl WecomDelivery {
             ))),
         }
     }
-}
-
-#[async_trait]
-impl Delivery for WecomDelivery {
-    async fn record(
-        &self,
-        txn: &DatabaseTransaction,
-        message: &OutboxMessage,
-        receipt: &Receipt,
-        now: i64,
-    ) -> Result<(), DbErr> {
-        record_card(txn, message, receipt, now).await
-    }
-
-    async fn deliver(&self, message: &OutboxMessage) -> Result<Receipt, DeliveryError> {
-        let app = self.apps.get(&message.tenant).ok_or_else(|| {
-            DeliveryError::permanent(format!(
-                "WeCom tenant `{}` is not configured",
-                message.tenant
-            ))
-        })?;
-        match message.kind.as_str() {
-            message::SEND => self.send(app, message).await,
-            message::UPDATE => self.update(app, message).await,
-            other => Err(DeliveryError::permanent(format!(
-                "WeCom cannot deliver outbox messages of kind `{other}`"
-            ))),
-        }
-    }
-}
-
-/// Keeps the card table in step with a sent card message: how a send went out (and WeCom's
-/// response_code), or what an update now shows. Shared by both platforms.
-pub(super) async fn record_card(
-    txn: &DatabaseTransaction,
-    message: &OutboxMessage,
-    receipt: &Receipt,
-    now: i64,
-) -> Result<(), DbErr> {
-    match message.kind.as_str() {
-        message::SEND => {
-            let channel = receipt.detail["channel"].as_str().unwrap_or_default();
-            let code = receipt.detail["response_code"].as_str();
-            store::mark_sent(txn, &message.idempotency_key, channel, code, now).await
-        }
-        message::UPDATE => {
-            let Ok(update) = serde_json::from_str::<UpdateCard>(&message.payload) else {
-                return Ok(());
-            };
-            let content = serde_json::to_value(&update.card).unwrap_or_default();
-            let status = update.card.status.as_ref().map(|s| s.key.as_str());
-            store::mark_updated(txn, &update.send_key, &content, status, now).await
-        }
-        _ => Ok(()),
-    }
-}
-
-/// The message's payload as `T`; a payload that does not parse will never send.
-pub(super) fn payload<T: serde::de::DeserializeOwned>(
-    message: &OutboxMessage,
-) -> Result<T, DeliveryError> {
-    serde_json::from_str(&message.payload).map_err(|e| {
-        DeliveryError::permanent(format!("{} payload does not parse: {e}", message.kind))
-    })
 }
 
 /// A member who is listed as invalid or unlicensed did not get the card (wecom.md §5.2).
