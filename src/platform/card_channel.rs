@@ -3,12 +3,12 @@
 //! sent, in the transaction that marks the message sent.
 
 use async_trait::async_trait;
-use sea_orm::{DatabaseTransaction, DbErr};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
 
 use crate::{
     cards::{
-        message::{self, UpdateCard},
-        store,
+        message::{self, SendCard, UpdateCard},
+        store::{self, SentCard},
     },
     pipeline::{Delivery, DeliveryError, OutboxMessage, Receipt},
 };
@@ -20,19 +20,22 @@ pub trait CardChannel: Send + Sync {
     type App: Send + Sync;
     /// The platform's name in error messages.
     const NAME: &'static str;
+    /// The channel (see [`store::channel`]) of the cards this platform can update.
+    const UPDATABLE: &'static str;
+    /// Why a card sent another way cannot be updated.
+    const NOT_UPDATABLE: &'static str;
 
     fn app(&self, tenant: &str) -> Option<&Self::App>;
-    /// Sends a [`message::SEND`] message.
-    async fn send(
-        &self,
-        app: &Self::App,
-        message: &OutboxMessage,
-    ) -> Result<Receipt, DeliveryError>;
-    /// Delivers a [`message::UPDATE`] message.
+    /// Where the `card` table is.
+    fn db(&self) -> &DatabaseConnection;
+    /// Sends the card of a [`message::SEND`] message.
+    async fn send(&self, app: &Self::App, send: &SendCard) -> Result<Receipt, DeliveryError>;
+    /// Changes `card`, sent through [`CardChannel::UPDATABLE`], as `update` says.
     async fn update(
         &self,
         app: &Self::App,
-        message: &OutboxMessage,
+        card: &SentCard,
+        update: &UpdateCard,
     ) -> Result<Receipt, DeliveryError>;
 }
 
@@ -47,8 +50,15 @@ impl<C: CardChannel> Delivery for C {
             ))
         })?;
         match message.kind.as_str() {
-            message::SEND => self.send(app, message).await,
-            message::UPDATE => self.update(app, message).await,
+            message::SEND => {
+                let send: SendCard = payload(message)?;
+                self.send(app, &send).await
+            }
+            message::UPDATE => {
+                let update: UpdateCard = payload(message)?;
+                let card = updatable_card::<C>(self.db(), &update.send_key).await?;
+                self.update(app, &card, &update).await
+            }
             other => Err(DeliveryError::permanent(format!(
                 "{} cannot deliver outbox messages of kind `{other}`",
                 C::NAME
@@ -65,6 +75,25 @@ impl<C: CardChannel> Delivery for C {
     ) -> Result<(), DbErr> {
         record_card(txn, message, receipt, now).await
     }
+}
+
+/// The sent card an update is for, if it can be updated now: an update enqueued before its
+/// send went out waits for it; one for a card sent a way that cannot change is reported.
+async fn updatable_card<C: CardChannel>(
+    db: &DatabaseConnection,
+    send_key: &str,
+) -> Result<SentCard, DeliveryError> {
+    let card = store::by_send_key(db, send_key)
+        .await
+        .map_err(|e| DeliveryError::transient(format!("reading the card: {e}")))?
+        .ok_or_else(|| DeliveryError::permanent(format!("no card was sent under `{send_key}`")))?;
+    if card.sent_at.is_none() {
+        return Err(DeliveryError::transient("the card has not been sent yet"));
+    }
+    if card.channel.as_deref() != Some(C::UPDATABLE) {
+        return Err(DeliveryError::permanent(C::NOT_UPDATABLE));
+    }
+    Ok(card)
 }
 
 /// Keeps the card table in step with a sent card message: how a send went out (and WeCom's
@@ -94,9 +123,7 @@ async fn record_card(
 }
 
 /// The message's payload as `T`; a payload that does not parse will never send.
-pub(super) fn payload<T: serde::de::DeserializeOwned>(
-    message: &OutboxMessage,
-) -> Result<T, DeliveryError> {
+fn payload<T: serde::de::DeserializeOwned>(message: &OutboxMessage) -> Result<T, DeliveryError> {
     serde_json::from_str(&message.payload).map_err(|e| {
         DeliveryError::permanent(format!("{} payload does not parse: {e}", message.kind))
     })

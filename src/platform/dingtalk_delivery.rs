@@ -13,7 +13,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::json;
 
 use super::{
-    card_channel::{CardChannel, payload},
+    card_channel::CardChannel,
     dingtalk::{DingtalkApp, DingtalkApps},
 };
 use crate::{
@@ -21,9 +21,9 @@ use crate::{
         Recipient,
         message::{SendCard, UpdateCard},
         render,
-        store::{self, channel},
+        store::{SentCard, channel},
     },
-    pipeline::{DeliveryError, OutboxMessage, Receipt},
+    pipeline::{DeliveryError, Receipt},
 };
 
 /// The DingTalk side of the delivery port.
@@ -106,19 +106,22 @@ impl CardChannel for DingtalkDelivery {
     type App = DingtalkApp;
     const NAME: &'static str = "DingTalk";
 
+    const UPDATABLE: &'static str = channel::DINGTALK_CARD;
+    const NOT_UPDATABLE: &'static str =
+        "the card went out as a work notification, which cannot be updated; send a new message";
+
     fn app(&self, tenant: &str) -> Option<&DingtalkApp> {
         self.apps.get(tenant).map(|app| &**app)
     }
 
-    async fn send(
-        &self,
-        app: &DingtalkApp,
-        message: &OutboxMessage,
-    ) -> Result<Receipt, DeliveryError> {
-        let send: SendCard = payload(message)?;
+    fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    async fn send(&self, app: &DingtalkApp, send: &SendCard) -> Result<Receipt, DeliveryError> {
         let (channel, receipt) = match (&send.recipient, &app.card_template_id) {
             (Recipient::User(userid), Some(template)) => {
-                self.send_card(app, &send, userid, template).await?
+                self.send_card(app, send, userid, template).await?
             }
             (Recipient::User(userid), None) => {
                 let notice = WorkNotification::to_users(
@@ -155,24 +158,9 @@ impl CardChannel for DingtalkDelivery {
     async fn update(
         &self,
         app: &DingtalkApp,
-        message: &OutboxMessage,
+        card: &SentCard,
+        update: &UpdateCard,
     ) -> Result<Receipt, DeliveryError> {
-        let update: UpdateCard = payload(message)?;
-        let card = store::by_send_key(&self.db, &update.send_key)
-            .await
-            .map_err(|e| DeliveryError::transient(format!("reading the card: {e}")))?
-            .ok_or_else(|| {
-                DeliveryError::permanent(format!("no card was sent under `{}`", update.send_key))
-            })?;
-        if card.sent_at.is_none() {
-            return Err(DeliveryError::transient("the card has not been sent yet"));
-        }
-        if card.channel.as_deref() != Some(channel::DINGTALK_CARD) {
-            return Err(DeliveryError::permanent(
-                "the card went out as a work notification, which cannot be updated; send a new \
-                 message",
-            ));
-        }
         let request =
             UpdateRequest::merge(&card.track_id, render::dingtalk::card_data(&update.card));
         let answer = app

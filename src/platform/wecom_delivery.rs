@@ -12,7 +12,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::json;
 
 use super::{
-    card_channel::{CardChannel, payload},
+    card_channel::CardChannel,
     wecom::{WecomApp, WecomApps},
 };
 use crate::{
@@ -20,10 +20,10 @@ use crate::{
         Recipient,
         message::{SendCard, UpdateCard},
         render,
-        store::{self, channel},
+        store::{self, SentCard, channel},
     },
     config::MessageFormat,
-    pipeline::{DeliveryError, OutboxMessage, Receipt, clock::now_ms},
+    pipeline::{DeliveryError, Receipt, clock::now_ms},
 };
 
 /// How long a `response_code` can be used: 72 hours (wecom.md §4.2, §4.5).
@@ -46,16 +46,19 @@ impl CardChannel for WecomDelivery {
     type App = WecomApp;
     const NAME: &'static str = "WeCom";
 
+    const UPDATABLE: &'static str = channel::WECOM_TEMPLATE_CARD;
+    const NOT_UPDATABLE: &'static str =
+        "the card went out as markdown, which WeCom cannot update; send a new message";
+
     fn app(&self, tenant: &str) -> Option<&WecomApp> {
         self.apps.get(tenant).map(|app| &**app)
     }
 
-    async fn send(
-        &self,
-        app: &WecomApp,
-        message: &OutboxMessage,
-    ) -> Result<Receipt, DeliveryError> {
-        let send: SendCard = payload(message)?;
+    fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    async fn send(&self, app: &WecomApp, send: &SendCard) -> Result<Receipt, DeliveryError> {
         let prefer_markdown = app.message_format == MessageFormat::Markdown;
         let content = render::wecom::message(&send.card, &send.track_id, prefer_markdown);
         let channel = match content {
@@ -90,29 +93,15 @@ impl CardChannel for WecomDelivery {
     async fn update(
         &self,
         app: &WecomApp,
-        message: &OutboxMessage,
+        card: &SentCard,
+        update: &UpdateCard,
     ) -> Result<Receipt, DeliveryError> {
-        let update: UpdateCard = payload(message)?;
         let db = &self.db;
-        let card = store::by_send_key(db, &update.send_key)
-            .await
-            .map_err(|e| DeliveryError::transient(format!("reading the card: {e}")))?
-            .ok_or_else(|| {
-                DeliveryError::permanent(format!("no card was sent under `{}`", update.send_key))
-            })?;
-        if card.sent_at.is_none() {
-            return Err(DeliveryError::transient("the card has not been sent yet"));
-        }
-        if card.channel.as_deref() != Some(channel::WECOM_TEMPLATE_CARD) {
-            return Err(DeliveryError::permanent(
-                "the card went out as markdown, which WeCom cannot update; send a new message",
-            ));
-        }
         let change = render::wecom::update(&update.card).ok_or_else(|| {
             DeliveryError::permanent("the card has no buttons, so WeCom gave no code to update it")
         })?;
         let now = now_ms();
-        let (code, issued_at) = match (card.response_code, card.response_code_at) {
+        let (code, issued_at) = match (&card.response_code, card.response_code_at) {
             (Some(code), Some(at)) => (code, at),
             _ => {
                 return Err(DeliveryError::permanent(
@@ -129,7 +118,7 @@ impl CardChannel for WecomDelivery {
             )));
         }
         // Single use: spent here, before the call, so two updates never present the same code.
-        let spent = store::spend_response_code(db, &update.send_key, &code, now)
+        let spent = store::spend_response_code(db, &update.send_key, code, now)
             .await
             .map_err(|e| DeliveryError::transient(format!("spending the response_code: {e}")))?;
         if !spent {
@@ -137,12 +126,12 @@ impl CardChannel for WecomDelivery {
                 "the card's response_code changed meanwhile; retrying with the new one",
             ));
         }
-        let request = UpdateTemplateCard::for_everyone(app.agent_id, &code, change);
+        let request = UpdateTemplateCard::for_everyone(app.agent_id, code.as_str(), change);
         match app.client.update_template_card(&request).await {
             Ok(answer) => Ok(Receipt::new(json!({ "invaliduser": answer.invaliduser }))),
             Err(err) if err.retryable() => {
                 // WeCom did not act on the request: the code is still good for the retry.
-                let _ = store::restore_response_code(db, &update.send_key, &code, issued_at).await;
+                let _ = store::restore_response_code(db, &update.send_key, code, issued_at).await;
                 Err(delivery_error(err))
             }
             Err(err) => Err(DeliveryError::permanent(format!(
