@@ -13,6 +13,8 @@ mod m20261127_000003_create_access_token;
 mod m20261127_000004_create_audit_log;
 mod m20261127_000005_create_scheduler_job;
 mod m20261127_000006_create_card;
+mod m20261127_000007_create_customer;
+mod m20261127_000008_outbox_priority;
 
 /// Applies salesbot's migrations in order.
 pub struct Migrator;
@@ -27,6 +29,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000004_create_audit_log::Migration),
             Box::new(m20261127_000005_create_scheduler_job::Migration),
             Box::new(m20261127_000006_create_card::Migration),
+            Box::new(m20261127_000007_create_customer::Migration),
+            Box::new(m20261127_000008_outbox_priority::Migration),
         ]
     }
 }

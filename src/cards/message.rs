@@ -128,6 +128,7 @@ pub async fn send(
             kind: SEND.into(),
             payload: serde_json::to_value(&payload).expect("a card serializes"),
             not_before: None,
+            priority: outbox::PRIORITY_NORMAL,
         };
         let enqueued = outbox::enqueue(db, &message, inbox_id, now).await?;
         if let Enqueued::New(_) = enqueued {
@@ -174,6 +175,7 @@ pub async fn update(
         kind: UPDATE.into(),
         payload: serde_json::to_value(&payload).expect("a card serializes"),
         not_before: None,
+        priority: outbox::PRIORITY_NORMAL,
     };
     Ok(outbox::enqueue(db, &message, inbox_id, now).await?)
 }

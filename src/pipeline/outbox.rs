@@ -28,7 +28,15 @@ pub struct NewMessage {
     pub payload: serde_json::Value,
     /// Not before this time (epoch ms); `None` = as soon as possible.
     pub not_before: Option<i64>,
+    /// Due messages are claimed highest priority first: [`PRIORITY_URGENT`] for a message that
+    /// must leave within seconds (a welcome message's code expires after 20 s).
+    pub priority: i32,
 }
+
+/// The priority of ordinary messages.
+pub const PRIORITY_NORMAL: i32 = 0;
+/// The priority of messages that must not wait behind a backlog.
+pub const PRIORITY_URGENT: i32 = 10;
 
 /// The result of enqueuing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +55,7 @@ pub struct OutboxMessage {
     pub tenant: String,
     pub kind: String,
     pub payload: String,
+    pub priority: i32,
     pub state: String,
     /// Claims so far, including the current one.
     pub attempts: i32,
@@ -65,8 +74,9 @@ impl OutboxMessage {
     }
 }
 
-const COLUMNS: &str = "id, idempotency_key, platform, tenant, kind, payload, state, attempts, \
-                       last_error, receipt, available_at, inbox_id, created_at, finished_at";
+const COLUMNS: &str = "id, idempotency_key, platform, tenant, kind, payload, priority, state, \
+                       attempts, last_error, receipt, available_at, inbox_id, created_at, \
+                       finished_at";
 
 /// Enqueues `message` on `db`, normally the transaction of the change that causes it.
 /// `inbox_id` records which event caused it, when one did.
@@ -79,8 +89,9 @@ pub async fn enqueue(
     let row = db
         .query_one_raw(stmt(
             db,
-            "INSERT INTO outbox (idempotency_key, platform, tenant, kind, payload, state, attempts, \
-             available_at, inbox_id, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $7, $8) \
+            "INSERT INTO outbox (idempotency_key, platform, tenant, kind, payload, priority, state, \
+             attempts, available_at, inbox_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $9, 'pending', 0, $6, $7, $8) \
              ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
             [
                 message.idempotency_key.clone().into(),
@@ -91,6 +102,7 @@ pub async fn enqueue(
                 message.not_before.unwrap_or(now).into(),
                 inbox_id.into(),
                 now.into(),
+                message.priority.into(),
             ],
         ))
         .await?;
@@ -100,15 +112,16 @@ pub async fn enqueue(
     }
 }
 
-/// The outbox as a leased queue: due messages, oldest first.
+/// The outbox as a leased queue: due messages, most urgent first, then oldest first.
 pub const QUEUE: Queue = Queue {
     table: "outbox",
     columns: COLUMNS,
-    order_by: "available_at, id",
+    order_by: "priority DESC, available_at, id",
     failed_state: state::DEAD,
 };
 
-/// Claims up to `limit` due messages for `owner` until `now + lease_ms`, oldest first.
+/// Claims up to `limit` due messages for `owner` until `now + lease_ms`, most urgent first,
+/// then oldest first.
 pub async fn claim(
     db: &impl ConnectionTrait,
     owner: &str,
@@ -117,7 +130,7 @@ pub async fn claim(
     limit: u32,
 ) -> Result<Vec<OutboxMessage>, DbErr> {
     let mut messages: Vec<OutboxMessage> = QUEUE.claim(db, owner, now, lease_ms, limit).await?;
-    messages.sort_by_key(|m| (m.available_at, m.id));
+    messages.sort_by_key(|m| (std::cmp::Reverse(m.priority), m.available_at, m.id));
     Ok(messages)
 }
 

@@ -193,6 +193,7 @@ pub fn message(key: &str) -> NewMessage {
         kind: "test.message".into(),
         payload: serde_json::json!({ "text": key }),
         not_before: None,
+        priority: salesbot::pipeline::outbox::PRIORITY_NORMAL,
     }
 }
 

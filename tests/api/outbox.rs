@@ -30,6 +30,31 @@ async fn enqueue_is_idempotent(t: &TestDb) {
 }
 on_both_backends!(enqueue_is_idempotent, super::enqueue_is_idempotent);
 
+async fn an_urgent_message_is_claimed_before_a_backlog(t: &TestDb) {
+    let now = now_ms();
+    for n in 0..20 {
+        let old = outbox::NewMessage {
+            not_before: Some(now - 60_000),
+            ..message(&format!("backlog-{n}"))
+        };
+        outbox::enqueue(&t.db, &old, None, now - 60_000)
+            .await
+            .unwrap();
+    }
+    let urgent = outbox::NewMessage {
+        priority: outbox::PRIORITY_URGENT,
+        ..message("welcome")
+    };
+    outbox::enqueue(&t.db, &urgent, None, now).await.unwrap();
+    let claimed = outbox::claim(&t.db, "d", now, 60_000, 4).await.unwrap();
+    let keys: Vec<&str> = claimed.iter().map(|m| m.idempotency_key.as_str()).collect();
+    assert_eq!(keys, ["welcome", "backlog-0", "backlog-1", "backlog-2"]);
+}
+on_both_backends!(
+    an_urgent_message_is_claimed_before_a_backlog,
+    super::an_urgent_message_is_claimed_before_a_backlog
+);
+
 async fn flaky_delivery_is_retried_with_growing_backoff_until_sent(t: &TestDb) {
     let platform = FakePlatform::failing(2, DeliveryError::transient("system busy (-1)"));
     let Enqueued::New(id) = outbox::enqueue(&t.db, &message("k1"), None, now_ms())
@@ -244,6 +269,7 @@ async fn unconfigured_platform_is_a_permanent_failure() {
         tenant: "acme".into(),
         kind: "x".into(),
         payload: "{}".into(),
+        priority: 0,
         state: "pending".into(),
         attempts: 1,
         last_error: None,

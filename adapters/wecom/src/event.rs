@@ -8,13 +8,13 @@
 mod dedupe;
 mod raw;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::xml::XmlError;
 use raw::Raw;
 
 /// A parsed callback: the common header and the typed event.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Callback {
     /// The corp id (or suite id) the callback is for.
     pub to_user_name: String,
@@ -33,7 +33,7 @@ pub struct Callback {
 }
 
 /// What happened.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     /// `change_external_contact`: a customer relationship changed.
@@ -58,7 +58,7 @@ pub enum Event {
 }
 
 /// `change_external_contact` (wecom.md §3.1).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExternalContactChange {
     /// `add_external_contact`, `edit_external_contact`, `add_half_external_contact`,
     /// `del_external_contact`, `del_follow_user`, `transfer_fail`, or another value kept as is.
@@ -76,7 +76,7 @@ pub struct ExternalContactChange {
 }
 
 /// `change_external_chat` (wecom.md §3.2).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExternalChatChange {
     /// `create`, `update` or `dismiss`.
     pub change_type: String,
@@ -95,7 +95,7 @@ pub struct ExternalChatChange {
 }
 
 /// `change_external_tag` (wecom.md §3.3).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExternalTagChange {
     /// `create`, `update`, `delete` or `shuffle`.
     pub change_type: String,
@@ -107,7 +107,7 @@ pub struct ExternalTagChange {
 }
 
 /// A tap on a template card (wecom.md §4.3).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CardTap {
     /// The member who tapped (the header's `FromUserName`).
     pub user_id: String,
@@ -122,14 +122,14 @@ pub struct CardTap {
 }
 
 /// A choice made on a card with questions.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SelectedItem {
     pub question_key: String,
     pub option_ids: Vec<String>,
 }
 
 /// A text message from a member to the app.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TextMessage {
     pub user_id: String,
     pub content: String,
