@@ -46,7 +46,7 @@ pub fn router(state: AppState) -> Router<AppState> {
 
 /// Lets a request through only with `Authorization: Bearer <admin.token>`, compared in constant
 /// time. Without a configured token the API is closed.
-async fn require_token(
+pub(super) async fn require_token(
     State(state): State<AppState>,
     headers: HeaderMap,
     request: Request,
