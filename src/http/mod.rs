@@ -2,6 +2,7 @@
 //! request passes through (request id, tracing span, body-size limit, request metrics).
 
 mod admin;
+mod customers;
 mod dingtalk;
 mod error;
 mod health;
@@ -34,6 +35,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(admin::router(state.clone()))
+        .merge(customers::router(state.clone()))
         .merge(wecom::router())
         .merge(dingtalk::router())
         .route_layer(middleware::from_fn_with_state(
