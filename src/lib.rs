@@ -10,6 +10,7 @@ pub mod cards;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod domain;
 pub mod http;
 pub mod metrics;
 pub mod pipeline;

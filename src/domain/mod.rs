@@ -1,0 +1,3 @@
+//! Domain concepts that know no chat platform.
+
+pub mod rules;
