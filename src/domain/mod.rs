@@ -1,1 +1,4 @@
+//! Platform-neutral business logic.
+
 pub mod customer;
+pub mod rules;

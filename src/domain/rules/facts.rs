@@ -1,0 +1,82 @@
+//! What tagging rules look at: a customer and the rep who added them, in plain types so that
+//! the rules know nothing of WeCom or DingTalk. The platform layer fills them in.
+
+use std::cell::OnceCell;
+
+/// The facts about one new customer relationship that tagging rules can test.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaggingFacts {
+    /// The `state` of the channel QR code or link the customer came through; `None` for other
+    /// channels.
+    pub state: Option<String>,
+    /// The rep's userid.
+    pub rep: String,
+    /// The rep's departments, each as its name or its id written as text; a rule's
+    /// `rep_department` may use either.
+    pub rep_departments: Vec<String>,
+    pub customer_type: CustomerType,
+    /// The customer's display name (the WeChat nickname for WeChat users).
+    pub name: String,
+    /// The customer's company; only WeCom users have one.
+    pub corp_name: Option<String>,
+    /// The customer's job title; only WeCom users have one.
+    pub position: Option<String>,
+    /// How the customer was added, as the platform's numeric code (wecom.md §5.4 `add_way`).
+    pub add_way: Option<i64>,
+    pub gender: Gender,
+}
+
+/// Whether the customer is a personal WeChat user or another company's WeCom user.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum CustomerType {
+    Wechat,
+    Wecom,
+    /// The platform did not say; no `customer_type` condition matches it.
+    #[default]
+    Unknown,
+}
+
+/// The customer's gender as the platform reports it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Gender {
+    Male,
+    Female,
+    #[default]
+    Unknown,
+}
+
+/// Facts as the conditions read them: the texts that `*_contains` conditions search are
+/// lower-cased at most once per evaluation, and only if some rule asks.
+pub(super) struct Subject<'a> {
+    pub(super) facts: &'a TaggingFacts,
+    name: OnceCell<String>,
+    corp_name: OnceCell<Option<String>>,
+    position: OnceCell<Option<String>>,
+}
+
+impl<'a> Subject<'a> {
+    pub(super) fn new(facts: &'a TaggingFacts) -> Self {
+        Self {
+            facts,
+            name: OnceCell::new(),
+            corp_name: OnceCell::new(),
+            position: OnceCell::new(),
+        }
+    }
+
+    pub(super) fn name_lower(&self) -> &str {
+        self.name.get_or_init(|| self.facts.name.to_lowercase())
+    }
+
+    pub(super) fn corp_name_lower(&self) -> Option<&str> {
+        self.corp_name
+            .get_or_init(|| self.facts.corp_name.as_deref().map(str::to_lowercase))
+            .as_deref()
+    }
+
+    pub(super) fn position_lower(&self) -> Option<&str> {
+        self.position
+            .get_or_init(|| self.facts.position.as_deref().map(str::to_lowercase))
+            .as_deref()
+    }
+}

@@ -1,0 +1,187 @@
+//! The rules file as written: its sections and the TOML shape of each rule, every value
+//! with its span so that a problem can name its line.
+//!
+//! The top level is walked by hand rather than deserialized with `deny_unknown_fields`:
+//! each rule is deserialized on its own, so one misspelt key does not hide the problems of
+//! every other rule. Unknown sections are refused all the same.
+
+use std::ops::Range;
+
+use serde::{Deserialize, de::DeserializeOwned};
+use toml::{
+    Spanned,
+    de::{DeTable, DeValue, ValueDeserializer},
+};
+
+use super::{
+    error::RuleRef,
+    facts::{CustomerType, Gender},
+    report::Report,
+};
+
+/// The sections a rules file may have. Later features add theirs (assignment, approval,
+/// escalation) here and in [`read`].
+const SECTIONS: &[&str] = &["tagging"];
+
+/// The rules of every section that deserialized; the others are in the report.
+#[derive(Default)]
+pub(super) struct Document {
+    pub(super) tagging: Vec<Entry<RawTaggingRule>>,
+}
+
+/// One rule of a section, with where it is.
+pub(super) struct Entry<T> {
+    pub(super) at: RuleRef,
+    /// The rule's `[[section]]` header (or inline table).
+    pub(super) span: Range<usize>,
+    pub(super) raw: T,
+}
+
+/// `[[tagging]]`.
+#[derive(Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a rule with `name`, `when` and `tags`"
+)]
+pub(super) struct RawTaggingRule {
+    pub(super) name: Spanned<String>,
+    /// Optional here so that a rule without conditions gets a clear reason, not "missing
+    /// field".
+    #[serde(default)]
+    pub(super) when: Option<Spanned<RawWhen>>,
+    pub(super) tags: Spanned<Vec<Spanned<String>>>,
+}
+
+/// A tagging rule's `when`: every condition given must hold.
+#[derive(Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "conditions such as `when.state = \"expo\"`"
+)]
+pub(super) struct RawWhen {
+    pub(super) state: Option<Spanned<String>>,
+    pub(super) state_prefix: Option<Spanned<String>>,
+    pub(super) state_in: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(super) rep: Option<Spanned<String>>,
+    pub(super) rep_in: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(super) rep_department: Option<Spanned<String>>,
+    pub(super) customer_type: Option<Spanned<RawCustomerType>>,
+    pub(super) corp_name_contains: Option<Spanned<String>>,
+    pub(super) position_contains: Option<Spanned<String>>,
+    pub(super) name_contains: Option<Spanned<String>>,
+    pub(super) add_way: Option<Spanned<Vec<Spanned<i64>>>>,
+    pub(super) gender: Option<Spanned<RawGender>>,
+}
+
+/// `customer_type`: a rule cannot ask for customers whose type is unknown.
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+pub(super) enum RawCustomerType {
+    Wechat,
+    Wecom,
+}
+
+impl From<RawCustomerType> for CustomerType {
+    fn from(raw: RawCustomerType) -> Self {
+        match raw {
+            RawCustomerType::Wechat => Self::Wechat,
+            RawCustomerType::Wecom => Self::Wecom,
+        }
+    }
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+pub(super) enum RawGender {
+    Male,
+    Female,
+    Unknown,
+}
+
+impl From<RawGender> for Gender {
+    fn from(raw: RawGender) -> Self {
+        match raw {
+            RawGender::Male => Self::Male,
+            RawGender::Female => Self::Female,
+            RawGender::Unknown => Self::Unknown,
+        }
+    }
+}
+
+/// Reads the report's text into its sections. TOML syntax errors, unknown sections and rules
+/// of the wrong shape go to the report; the rules that deserialized are returned.
+pub(super) fn read(report: &mut Report) -> Document {
+    let root = match DeTable::parse(report.text()) {
+        Ok(root) => root.into_inner(),
+        Err(e) => {
+            let span = e.span().unwrap_or(0..0);
+            report.add(span, None, format!("not valid TOML: {}", e.message()));
+            return Document::default();
+        }
+    };
+    let mut document = Document::default();
+    for (key, value) in root {
+        match key.get_ref().as_ref() {
+            "tagging" => document.tagging = entries("tagging", value, report),
+            other => report.add(
+                key.span(),
+                None,
+                format!(
+                    "unknown section `{other}`; the sections are: {}",
+                    SECTIONS.join(", ")
+                ),
+            ),
+        }
+    }
+    document
+}
+
+/// Deserializes each rule of `section` on its own.
+fn entries<T: DeserializeOwned>(
+    section: &'static str,
+    value: Spanned<DeValue<'_>>,
+    report: &mut Report,
+) -> Vec<Entry<T>> {
+    let DeValue::Array(items) = value.get_ref() else {
+        report.add(
+            value.span(),
+            None,
+            format!("`{section}` must be a list of rules, each starting with [[{section}]]"),
+        );
+        return Vec::new();
+    };
+    let mut entries = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        let span = item.span();
+        let Some(table) = item.get_ref().as_table() else {
+            let at = RuleRef {
+                section,
+                index,
+                name: None,
+            };
+            report.add(span, Some(&at), "a rule must be a table of keys");
+            continue;
+        };
+        let at = RuleRef {
+            section,
+            index,
+            name: name_of(table),
+        };
+        match T::deserialize(ValueDeserializer::from(item.clone())) {
+            Ok(raw) => entries.push(Entry { at, span, raw }),
+            Err(e) => report.add(e.span().unwrap_or(span), Some(&at), e.message()),
+        }
+    }
+    entries
+}
+
+/// A rule's `name`, read before the rule itself so that even a rule that fails to
+/// deserialize is named in its problem.
+fn name_of(table: &DeTable<'_>) -> Option<String> {
+    table
+        .iter()
+        .find(|(key, _)| key.get_ref() == "name")
+        .and_then(|(_, value)| value.get_ref().as_str())
+        .filter(|name| !name.trim().is_empty())
+        .map(str::to_string)
+}
