@@ -72,18 +72,16 @@ async fn connect(url: &str) -> DatabaseConnection {
 
 fn wecom_app(fake: &FakeWecom) -> WecomConfig {
     WecomConfig {
-        tenant: "bench".into(),
-        corp_id: FakeWecom::CORP_ID.into(),
-        agent_id: FakeWecom::AGENT_ID.into(),
-        secret: Secret::new(FakeWecom::SECRET),
-        callback_token: Secret::new("hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo"),
-        encoding_aes_key: Secret::new("6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt"),
         api_base: fake.base_url().into(),
-        max_clock_skew_secs: None,
         rate_limit_per_minute: 0,
-        request_timeout_secs: 10,
-        message_format: Default::default(),
-        duplicate_check_secs: 1800,
+        ..WecomConfig::new(
+            "bench",
+            FakeWecom::CORP_ID,
+            FakeWecom::AGENT_ID.into(),
+            Secret::new(FakeWecom::SECRET),
+            Secret::new("hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo"),
+            Secret::new("6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt"),
+        )
     }
 }
 
@@ -138,7 +136,11 @@ fn bench_dispatch(c: &mut Criterion, rt: &Runtime, name: &str, db: DatabaseConne
         fake.add_user(serde_json::json!({ "userid": format!("rep{n:03}") }));
     }
     let apps = WecomApps::from_config(&[wecom_app(&fake)], &db).unwrap();
-    let delivery = Arc::new(WecomDelivery::new(db.clone(), Arc::new(apps)));
+    let delivery = Arc::new(WecomDelivery::new(
+        db.clone(),
+        Arc::new(apps),
+        Arc::new(Metrics::new()),
+    ));
     let dispatchers: Vec<Dispatcher> = (0..DISPATCHERS)
         .map(|i| Dispatcher {
             db: db.clone(),

@@ -69,18 +69,16 @@ async fn main() -> anyhow::Result<()> {
             ));
             config.log.filter = "warn".into();
             config.wecom = vec![WecomConfig {
-                tenant: "acme".into(),
-                corp_id: CORP.into(),
-                agent_id: 1000002,
-                secret: Secret::new("unused"),
-                callback_token: Secret::new(TOKEN),
-                encoding_aes_key: Secret::new(KEY),
                 api_base: "http://127.0.0.1:1".into(),
-                max_clock_skew_secs: None,
-                rate_limit_per_minute: 600,
                 request_timeout_secs: 5,
-                message_format: Default::default(),
-                duplicate_check_secs: 1800,
+                ..WecomConfig::new(
+                    "acme",
+                    CORP,
+                    1000002,
+                    Secret::new("unused"),
+                    Secret::new(TOKEN),
+                    Secret::new(KEY),
+                )
             }];
             let app = Application::build(config, Extensions::default(), Startup::default()).await?;
             let base = format!("http://{}", app.local_addr());

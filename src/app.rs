@@ -11,12 +11,19 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     cards::Templates,
     config::Config,
-    db, http,
+    db,
+    domain::rules::Rules,
+    http,
     metrics::Metrics,
     pipeline::{self, Dispatcher, Handlers, Scheduler, Worker, housekeeping},
     platform::{
-        self, Platforms, dingtalk::DingtalkApps, dingtalk_delivery::DingtalkDelivery,
-        dingtalk_stream, wecom::WecomApps, wecom_delivery::WecomDelivery,
+        self, Platforms,
+        dingtalk::DingtalkApps,
+        dingtalk_delivery::DingtalkDelivery,
+        dingtalk_stream,
+        wecom::WecomApps,
+        wecom_contacts::{self, Contacts},
+        wecom_delivery::WecomDelivery,
     },
 };
 
@@ -86,6 +93,12 @@ impl Application {
         // Checked before anything else: a broken template stops the start with file and line.
         let templates = Templates::load(config.templates.dir.as_deref())
             .map_err(|e| anyhow::anyhow!("the message templates have errors:\n{e}"))?;
+        let rules = match &config.rules.file {
+            Some(file) => {
+                Rules::load(file).map_err(|e| anyhow::anyhow!("the rules have errors:\n{e}"))?
+            }
+            None => Rules::default(),
+        };
         let db = db::connect(&config.database, startup.lazy_db)
             .await
             .with_context(|| format!("cannot open database {}", config.database.url.redacted()))?;
@@ -97,12 +110,22 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", config.server.listen))?;
         let wecom = Arc::new(WecomApps::from_config(&config.wecom, &db)?);
         let dingtalk = Arc::new(DingtalkApps::from_config(&config.dingtalk, &db)?);
+        let metrics = Arc::new(Metrics::new());
+        let templates = Arc::new(templates);
         let mut extensions = extensions;
         if !wecom.is_empty() {
-            let delivery = WecomDelivery::new(db.clone(), wecom.clone());
+            let delivery = WecomDelivery::new(db.clone(), wecom.clone(), metrics.clone());
             extensions
                 .platforms
                 .register_default(platform::wecom::PLATFORM, Arc::new(delivery));
+            let contacts = Contacts {
+                apps: wecom.clone(),
+                templates: templates.clone(),
+                rules: Arc::new(rules),
+                locale: config.templates.locale.clone(),
+                public_base_url: config.server.public_base_url.clone(),
+            };
+            wecom_contacts::register(&mut extensions.handlers, Arc::new(contacts));
         }
         if !dingtalk.is_empty() {
             let delivery = DingtalkDelivery::new(db.clone(), dingtalk.clone());
@@ -114,9 +137,9 @@ impl Application {
             db,
             wecom,
             dingtalk,
-            templates: Arc::new(templates),
+            templates,
             config: Arc::new(config),
-            metrics: Arc::new(Metrics::new()),
+            metrics,
             wake_inbox: Arc::new(Notify::new()),
             wake_outbox: Arc::new(Notify::new()),
         };

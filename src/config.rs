@@ -35,6 +35,15 @@ pub struct Config {
     /// `[[dingtalk]]`: the DingTalk apps, one table each. Default none.
     pub dingtalk: Vec<DingtalkConfig>,
     pub templates: TemplatesConfig,
+    pub rules: RulesConfig,
+}
+
+/// `[rules]`: the rules sales-ops write (docs/rules.md).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RulesConfig {
+    /// The rules file (TOML). Default none: no rules; `SALESBOT_RULES__FILE`.
+    pub file: Option<PathBuf>,
 }
 
 /// `[templates]`: the message templates cards are rendered from.

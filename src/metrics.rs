@@ -24,6 +24,12 @@ struct CallbackLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TenantOutcomeLabels {
+    tenant: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StateLabels {
     state: String,
 }
@@ -58,6 +64,7 @@ pub struct Metrics {
     outbox_depth: Family<StateLabels, Gauge>,
     handler_latency: HistogramFamily<HandlerLabels>,
     delivery_latency: HistogramFamily<DeliveryLabels>,
+    welcome_messages: Family<TenantOutcomeLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -103,6 +110,13 @@ impl Metrics {
             "Time of one platform send, by platform and outcome",
             delivery_latency.clone(),
         );
+        let welcome_messages = Family::default();
+        registry.register(
+            "welcome_messages",
+            "Welcome messages to new customers by outcome: sent, not_allowed (41051: another app \
+             greeted first, or they already chatted), expired (the 20 s code ran out), failed",
+            welcome_messages.clone(),
+        );
         Self {
             registry,
             requests,
@@ -111,7 +125,18 @@ impl Metrics {
             outbox_depth,
             handler_latency,
             delivery_latency,
+            welcome_messages,
         }
+    }
+
+    /// Counts one welcome message by what became of it.
+    pub fn count_welcome(&self, tenant: &str, outcome: &str) {
+        self.welcome_messages
+            .get_or_create(&TenantOutcomeLabels {
+                tenant: tenant.into(),
+                outcome: outcome.into(),
+            })
+            .inc();
     }
 
     /// Counts one answered request. `route` is the matched route template, never the raw path,

@@ -8,6 +8,7 @@ pub mod dingtalk_delivery;
 pub mod dingtalk_stream;
 pub mod token_store;
 pub mod wecom;
+pub mod wecom_contacts;
 pub mod wecom_delivery;
 
 use std::{collections::HashMap, sync::Arc};

@@ -67,8 +67,7 @@ pub enum CardError {
 
 /// The idempotency key of `notice` to `recipient`: (platform, tenant, message kind, subject,
 /// recipient, version).
-/// A key longer than the column (255) keeps a readable prefix and ends with the SHA-1 of the
-/// whole key, so it stays unique.
+/// The idempotency key of `notice` to `recipient`, through [`bounded_key`].
 pub fn send_key(notice: &Notice, recipient: &Recipient) -> String {
     let key = format!(
         "{}:{}:{}:{}:{}:v{}",
@@ -80,7 +79,9 @@ pub fn send_key(notice: &Notice, recipient: &Recipient) -> String {
 /// The longest key the outbox's `idempotency_key` column holds.
 const MAX_KEY_LEN: usize = 255;
 
-fn bounded_key(key: String) -> String {
+/// `key` if it fits the outbox's column (255 bytes); a longer one keeps a readable prefix and
+/// ends with the SHA-1 of the whole key, so it stays unique.
+pub fn bounded_key(key: String) -> String {
     use sha1::{Digest, Sha1};
     if key.len() <= MAX_KEY_LEN {
         return key;

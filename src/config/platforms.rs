@@ -49,6 +49,51 @@ pub struct WecomConfig {
     /// within it is not delivered again. Default 1800, at most 14400.
     #[serde(default = "default_duplicate_check")]
     pub duplicate_check_secs: u32,
+    /// The company as customers know it, for the welcome message (`company.name`). Default "".
+    #[serde(default)]
+    pub company_name: String,
+    /// The service hotline in the welcome message (`company.hotline`). Default "".
+    #[serde(default)]
+    pub company_hotline: String,
+    /// The link of the welcome message (`links.home`). Default: `server.public_base_url`.
+    #[serde(default)]
+    pub home_url: Option<String>,
+    /// Each rep's manager, by userid, for alerts about the rep's customers (`alice = "bob"`).
+    /// A rep not listed gets WeCom's direct leader (`user/get`). Default none.
+    #[serde(default)]
+    pub managers: std::collections::BTreeMap<String, String>,
+}
+
+impl WecomConfig {
+    /// An app with its required keys and every other key at its default (as if read from a
+    /// table that names only the required keys).
+    pub fn new(
+        tenant: impl Into<String>,
+        corp_id: impl Into<String>,
+        agent_id: i64,
+        secret: Secret,
+        callback_token: Secret,
+        encoding_aes_key: Secret,
+    ) -> Self {
+        Self {
+            tenant: tenant.into(),
+            corp_id: corp_id.into(),
+            agent_id,
+            secret,
+            callback_token,
+            encoding_aes_key,
+            api_base: default_api_base(),
+            max_clock_skew_secs: None,
+            rate_limit_per_minute: default_rate_limit(),
+            request_timeout_secs: default_request_timeout(),
+            message_format: MessageFormat::default(),
+            duplicate_check_secs: default_duplicate_check(),
+            company_name: String::new(),
+            company_hotline: String::new(),
+            home_url: None,
+            managers: Default::default(),
+        }
+    }
 }
 
 /// How a WeCom app sends cards.

@@ -24,7 +24,7 @@ pub use dispatcher::{Delivery, DeliveryError, Dispatcher, Receipt};
 pub use inbox::{InboxEvent, NewEvent, Stored};
 pub use outbox::{Enqueued, NewMessage, OutboxMessage};
 pub use scheduler::{Job, Scheduler};
-pub use worker::{Effects, EventHandler, HandlerError, Handlers, Worker};
+pub use worker::{Effects, EventHandler, HandlerError, Handlers, Prepared, Worker};
 
 /// Settings shared by workers and dispatchers, derived from `[pipeline]`.
 #[derive(Debug, Clone)]

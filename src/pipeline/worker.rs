@@ -2,7 +2,7 @@
 //! transaction with the event's completion and the messages it enqueues, so that either all of
 //! an event's effects commit or none do.
 
-use std::{collections::HashMap, sync::Arc, time::Instant};
+use std::{any::Any, collections::HashMap, sync::Arc, time::Instant};
 
 use async_trait::async_trait;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
@@ -30,7 +30,11 @@ pub struct Effects<'a> {
     txn: &'a DatabaseTransaction,
     event_id: i64,
     now: i64,
+    prepared: Option<Prepared>,
 }
+
+/// What [`EventHandler::prepare`] found, handed to [`EventHandler::handle`].
+pub type Prepared = Box<dyn Any + Send + Sync>;
 
 impl<'a> Effects<'a> {
     /// The transaction that commits together with the event's completion.
@@ -49,6 +53,11 @@ impl<'a> Effects<'a> {
         self.event_id
     }
 
+    /// What [`EventHandler::prepare`] returned, if it returned a `T`.
+    pub fn prepared<T: 'static>(&self) -> Option<&T> {
+        self.prepared.as_ref()?.downcast_ref()
+    }
+
     /// Enqueues a message caused by this event, in the event's transaction.
     pub async fn send(&self, message: &outbox::NewMessage) -> Result<outbox::Enqueued, DbErr> {
         outbox::enqueue(self.txn, message, Some(self.event_id), self.now).await
@@ -58,6 +67,20 @@ impl<'a> Effects<'a> {
 /// Applies one kind of event.
 #[async_trait]
 pub trait EventHandler: Send + Sync {
+    /// Work before the event's transaction: calls to a platform whose answers `handle` then
+    /// writes. Network calls do not belong inside the transaction: on SQLite it holds the
+    /// database's write lock, and every callback and dispatcher would wait for the platform.
+    /// Whatever this writes through `db` must be safe to write again (a cache, say), since the
+    /// event may be retried. Nothing by default.
+    async fn prepare(
+        &self,
+        _db: &DatabaseConnection,
+        _event: &inbox::InboxEvent,
+        _now: i64,
+    ) -> Result<Option<Prepared>, HandlerError> {
+        Ok(None)
+    }
+
     async fn handle(
         &self,
         effects: &Effects<'_>,
@@ -76,6 +99,13 @@ impl Handlers {
         handler: Arc<dyn EventHandler>,
     ) -> &mut Self {
         self.0.insert(kind.into(), handler);
+        self
+    }
+
+    /// Registers `handler` unless one is registered for `kind` already (tests plug in their own
+    /// before the built-in ones).
+    pub fn register_default(&mut self, kind: &str, handler: Arc<dyn EventHandler>) -> &mut Self {
+        self.0.entry(kind.to_owned()).or_insert(handler);
         self
     }
 
@@ -157,6 +187,7 @@ impl Worker {
         let handler = self.handlers.get(&event.kind).ok_or_else(|| {
             HandlerError::Permanent(format!("no handler for event kind `{}`", event.kind))
         })?;
+        let prepared = handler.prepare(&self.db, event, now).await?;
         let txn = self.db.begin().await?;
         // First statement: on PostgreSQL it locks the row until commit; on SQLite it takes the
         // write lock. Either way no other worker can finish the same event meanwhile.
@@ -168,6 +199,7 @@ impl Worker {
             txn: &txn,
             event_id: event.id,
             now,
+            prepared,
         };
         match handler.handle(&effects, event).await {
             Ok(()) => {

@@ -37,6 +37,28 @@ pub trait CardChannel: Send + Sync {
         card: &SentCard,
         update: &UpdateCard,
     ) -> Result<Receipt, DeliveryError>;
+    /// Records what a delivered message of a platform-specific kind changes, in the transaction
+    /// that marks it sent. Nothing by default.
+    async fn record_other(
+        &self,
+        _txn: &DatabaseTransaction,
+        _message: &OutboxMessage,
+        _now: i64,
+    ) -> Result<(), DbErr> {
+        Ok(())
+    }
+    /// Delivers an outbox message of a platform-specific kind (not a card).
+    async fn deliver_other(
+        &self,
+        _app: &Self::App,
+        message: &OutboxMessage,
+    ) -> Result<Receipt, DeliveryError> {
+        Err(DeliveryError::permanent(format!(
+            "{} cannot deliver outbox messages of kind `{}`",
+            Self::NAME,
+            message.kind
+        )))
+    }
 }
 
 #[async_trait]
@@ -59,10 +81,7 @@ impl<C: CardChannel> Delivery for C {
                 let card = updatable_card::<C>(self.db(), &update.send_key).await?;
                 self.update(app, &card, &update).await
             }
-            other => Err(DeliveryError::permanent(format!(
-                "{} cannot deliver outbox messages of kind `{other}`",
-                C::NAME
-            ))),
+            _ => self.deliver_other(app, message).await,
         }
     }
 
@@ -73,7 +92,10 @@ impl<C: CardChannel> Delivery for C {
         receipt: &Receipt,
         now: i64,
     ) -> Result<(), DbErr> {
-        record_card(txn, message, receipt, now).await
+        match message.kind.as_str() {
+            message::SEND | message::UPDATE => record_card(txn, message, receipt, now).await,
+            _ => self.record_other(txn, message, now).await,
+        }
     }
 }
 

@@ -32,6 +32,12 @@ pub struct WecomApp {
     pub agent_id: u32,
     pub message_format: MessageFormat,
     pub duplicate_check_secs: u32,
+    /// What the welcome message says of the company, and where it links.
+    pub company_name: String,
+    pub company_hotline: String,
+    pub home_url: Option<String>,
+    /// Reps' managers from the configuration, by userid.
+    pub managers: std::collections::BTreeMap<String, String>,
 }
 
 /// The configured WeCom apps by tenant.
@@ -68,6 +74,10 @@ impl WecomApps {
                         .map_err(|_| fail("agent_id is out of range".into()))?,
                     message_format: app.message_format,
                     duplicate_check_secs: app.duplicate_check_secs,
+                    company_name: app.company_name.clone(),
+                    company_hotline: app.company_hotline.clone(),
+                    home_url: app.home_url.clone(),
+                    managers: app.managers.clone(),
                 }),
             );
         }

@@ -8,12 +8,13 @@ use async_trait::async_trait;
 use salesbot_wecom::api::{
     ApiError, MessageContent, SendMessage, SendMessageResponse, UpdateTemplateCard,
 };
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
 use serde_json::json;
 
 use super::{
     card_channel::CardChannel,
     wecom::{WecomApp, WecomApps},
+    wecom_contacts::outbox as contacts,
 };
 use crate::{
     cards::{
@@ -23,7 +24,8 @@ use crate::{
         store::{self, SentCard, channel},
     },
     config::MessageFormat,
-    pipeline::{DeliveryError, Receipt, clock::now_ms},
+    metrics::Metrics,
+    pipeline::{DeliveryError, OutboxMessage, Receipt, clock::now_ms},
 };
 
 /// How long a `response_code` can be used: 72 hours (wecom.md §4.2, §4.5).
@@ -33,11 +35,12 @@ pub const RESPONSE_CODE_LIFETIME_MS: i64 = 72 * 3600 * 1000;
 pub struct WecomDelivery {
     db: DatabaseConnection,
     apps: Arc<WecomApps>,
+    metrics: Arc<Metrics>,
 }
 
 impl WecomDelivery {
-    pub fn new(db: DatabaseConnection, apps: Arc<WecomApps>) -> Self {
-        Self { db, apps }
+    pub fn new(db: DatabaseConnection, apps: Arc<WecomApps>, metrics: Arc<Metrics>) -> Self {
+        Self { db, apps, metrics }
     }
 }
 
@@ -139,6 +142,34 @@ impl CardChannel for WecomDelivery {
             ))),
         }
     }
+
+    /// A delivered `mark_tag` confirms the tags a rule put on the relation.
+    async fn record_other(
+        &self,
+        txn: &DatabaseTransaction,
+        message: &OutboxMessage,
+        _now: i64,
+    ) -> Result<(), DbErr> {
+        if message.kind == contacts::MARK_TAG {
+            contacts::confirm_mark_tag(txn, message).await?;
+        }
+        Ok(())
+    }
+
+    /// The customer-contact calls: welcome messages and tag changes.
+    async fn deliver_other(
+        &self,
+        app: &WecomApp,
+        message: &OutboxMessage,
+    ) -> Result<Receipt, DeliveryError> {
+        match message.kind.as_str() {
+            contacts::WELCOME => contacts::deliver_welcome(app, &self.metrics, message).await,
+            contacts::MARK_TAG => contacts::deliver_mark_tag(app, message).await,
+            other => Err(DeliveryError::permanent(format!(
+                "WeCom cannot deliver outbox messages of kind `{other}`"
+            ))),
+        }
+    }
 }
 
 /// A member who is listed as invalid or unlicensed did not get the card (wecom.md §5.2).
@@ -164,7 +195,7 @@ fn check_recipient(
 }
 
 /// Retry what WeCom says may pass (after its window for 45009); dead-letter the rest.
-fn delivery_error(err: ApiError) -> DeliveryError {
+pub(super) fn delivery_error(err: ApiError) -> DeliveryError {
     if err.retryable() {
         DeliveryError::Transient {
             reason: err.to_string(),

@@ -28,18 +28,17 @@ const HOUR_MS: i64 = 3_600_000;
 
 fn wecom_config(fake: &FakeWecom) -> WecomConfig {
     WecomConfig {
-        tenant: "acme".into(),
-        corp_id: FakeWecom::CORP_ID.into(),
-        agent_id: FakeWecom::AGENT_ID.into(),
-        secret: Secret::new(FakeWecom::SECRET),
-        callback_token: Secret::new("hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo"),
-        encoding_aes_key: Secret::new("6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt"),
         api_base: fake.base_url().into(),
-        max_clock_skew_secs: None,
         rate_limit_per_minute: 0,
         request_timeout_secs: 5,
-        message_format: Default::default(),
-        duplicate_check_secs: 1800,
+        ..WecomConfig::new(
+            "acme",
+            FakeWecom::CORP_ID,
+            FakeWecom::AGENT_ID.into(),
+            Secret::new(FakeWecom::SECRET),
+            Secret::new("hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo"),
+            Secret::new("6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt"),
+        )
     }
 }
 
@@ -50,7 +49,11 @@ async fn wecom(t: &TestDb) -> (FakeWecom, Arc<WecomDelivery>) {
         fake.add_user(json!({ "userid": userid, "name": userid }));
     }
     let apps = WecomApps::from_config(&[wecom_config(&fake)], &t.db).unwrap();
-    let delivery = Arc::new(WecomDelivery::new(t.db.clone(), Arc::new(apps)));
+    let delivery = Arc::new(WecomDelivery::new(
+        t.db.clone(),
+        Arc::new(apps),
+        Arc::new(salesbot::metrics::Metrics::new()),
+    ));
     (fake, delivery)
 }
 

@@ -21,18 +21,16 @@ const A2_ENCRYPT: &str = "Kl7kjoSf6DMD1zh7rtrHjFaDapSCkaOnwu3bqLc5tAybhhMl9pFeK8
 
 pub fn wecom_app(tenant: &str, token: &str, key: &str, corp: &str) -> WecomConfig {
     WecomConfig {
-        tenant: tenant.into(),
-        corp_id: corp.into(),
-        agent_id: 1000002,
-        secret: Secret::new("app-secret-never-logged"),
-        callback_token: Secret::new(token),
-        encoding_aes_key: Secret::new(key),
         api_base: "http://127.0.0.1:1".into(),
-        max_clock_skew_secs: None,
-        rate_limit_per_minute: 600,
         request_timeout_secs: 5,
-        message_format: Default::default(),
-        duplicate_check_secs: 1800,
+        ..WecomConfig::new(
+            tenant,
+            corp,
+            1000002,
+            Secret::new("app-secret-never-logged"),
+            Secret::new(token),
+            Secret::new(key),
+        )
     }
 }
 

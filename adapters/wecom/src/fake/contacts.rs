@@ -156,6 +156,7 @@ impl State {
         self.welcome_messages.push(WelcomeRecord {
             welcome_code: code.to_owned(),
             body: Value::Object(body.clone()),
+            received_at: std::time::Instant::now(),
         });
         Ok(Map::new())
     }

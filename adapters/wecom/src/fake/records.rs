@@ -82,4 +82,6 @@ pub struct WelcomeRecord {
     pub welcome_code: String,
     /// The request body.
     pub body: Value,
+    /// When the fake accepted it, for measuring how long a welcome took to arrive.
+    pub received_at: std::time::Instant,
 }

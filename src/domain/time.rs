@@ -1,0 +1,47 @@
+//! Times as people read them in cards and messages: `YYYY-MM-DD HH:MM` in China Standard Time
+//! (UTC+8, no daylight saving), where WeCom and DingTalk users are.
+
+/// The offset of China Standard Time from UTC, in milliseconds.
+const CST_OFFSET_MS: i64 = 8 * 3600 * 1000;
+
+/// `at` (epoch ms) as `YYYY-MM-DD HH:MM` in China Standard Time.
+pub fn local_minute(at: i64) -> String {
+    let local = at + CST_OFFSET_MS;
+    let days = local.div_euclid(86_400_000);
+    let minute_of_day = local.rem_euclid(86_400_000) / 60_000;
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}",
+        minute_of_day / 60,
+        minute_of_day % 60
+    )
+}
+
+/// Year, month, day of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_minute;
+
+    #[test]
+    fn formats_in_china_standard_time() {
+        assert_eq!(local_minute(0), "1970-01-01 08:00");
+        // 2026-11-27 06:02 UTC.
+        assert_eq!(local_minute(1_795_759_320_000), "2026-11-27 14:02");
+        // A leap day, just before midnight local time.
+        assert_eq!(local_minute(1_709_222_340_000), "2024-02-29 23:59");
+        assert_eq!(local_minute(-1), "1970-01-01 07:59");
+    }
+}
