@@ -64,6 +64,7 @@ fn worker(db: &DatabaseConnection, batch_size: u32) -> Worker {
         owner: "bench".into(),
         metrics: Arc::new(Metrics::new()),
         wake: Arc::new(Notify::new()),
+        wake_outbox: Arc::new(Notify::new()),
     }
 }
 

@@ -7,6 +7,8 @@
 //! the time from the callback's 200 to its welcome message reaching the fake server. Prints
 //! p50/p90/p99/max. Bounded by count (and a 5-minute cap).
 //!
+//! `--workers N` sets `pipeline.workers` (default 4).
+//!
 //! ```sh
 //! cargo run --release --example friend_add_load -- --adds 5000 --rate 500
 //! cargo run --release --example friend_add_load -- --adds 5000 --rate 500 \
@@ -44,6 +46,7 @@ struct Args {
     adds: usize,
     rate: u64,
     database: Option<String>,
+    workers: Option<usize>,
 }
 
 fn args() -> Args {
@@ -51,6 +54,7 @@ fn args() -> Args {
         adds: 5000,
         rate: 500,
         database: None,
+        workers: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -59,7 +63,10 @@ fn args() -> Args {
             "--adds" => args.adds = value.parse().expect("--adds N"),
             "--rate" => args.rate = value.parse().expect("--rate PER_SECOND"),
             "--database" => args.database = Some(value),
-            other => panic!("unknown flag {other}; use --adds N --rate R [--database URL]"),
+            "--workers" => args.workers = Some(value.parse().expect("--workers N")),
+            other => {
+                panic!("unknown flag {other}; use --adds N --rate R [--database URL] [--workers N]")
+            }
         }
     }
     args
@@ -82,6 +89,9 @@ async fn main() -> anyhow::Result<()> {
             format!("sqlite://{}?mode=rwc", dir.path().join("load.db").display())
         }));
     config.log.filter = "warn".into();
+    if let Some(workers) = args.workers {
+        config.pipeline.workers = workers;
+    }
     config.rules.file = Some(rules);
     config.wecom = vec![WecomConfig {
         api_base: fake.base_url().into(),
@@ -102,19 +112,29 @@ async fn main() -> anyhow::Result<()> {
     let base = format!("http://{}", app.local_addr());
     let server = tokio::spawn(app.run(shutdown.clone()));
 
-    // Customers and signed callbacks first: the generator's own work is not what is measured.
+    // Customers first; callbacks are signed as they are sent, each with its own CreateTime, as
+    // WeCom's are (the welcome code's 20 s count from it).
     let crypto = CallbackCrypto::new(TOKEN, KEY, FakeWecom::CORP_ID)?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_secs();
-    let mut requests = Vec::with_capacity(args.adds);
+    let mut customers = Vec::with_capacity(args.adds);
     for n in 0..args.adds {
         let customer = format!("wmLOAD{n:020}");
         fake.add_external_contact(json!({
             "external_contact": { "external_userid": customer, "name": format!("客户{n}"), "type": 1 },
-            "follow_user": [{ "userid": "alice", "createtime": now, "state": "expo2026-sh", "add_way": 1 }],
+            "follow_user": [{ "userid": "alice", "createtime": 1_795_000_000, "state": "expo2026-sh", "add_way": 1 }],
         }));
-        let code = fake.issue_welcome_code();
+        customers.push((customer, fake.issue_welcome_code()));
+    }
+
+    let client = reqwest::Client::new();
+    let answered: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
+    let started = Instant::now();
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / args.rate as f64));
+    let mut sends = Vec::with_capacity(args.adds);
+    for (customer, code) in customers {
+        ticker.tick().await;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_secs();
         let xml = format!(
             "<xml><ToUserName><![CDATA[{corp}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName>\
              <CreateTime>{now}</CreateTime><MsgType><![CDATA[event]]></MsgType>\
@@ -124,16 +144,7 @@ async fn main() -> anyhow::Result<()> {
             corp = FakeWecom::CORP_ID,
         );
         let signed = CallbackSigner::new(&crypto).event(FakeWecom::CORP_ID, "1000002", &xml);
-        requests.push((code, signed.query, signed.body));
-    }
-
-    let client = reqwest::Client::new();
-    let answered: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
-    let started = Instant::now();
-    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / args.rate as f64));
-    let mut sends = Vec::with_capacity(args.adds);
-    for (code, query, body) in requests {
-        ticker.tick().await;
+        let (query, body) = (signed.query, signed.body);
         let (client, answered, url) = (
             client.clone(),
             answered.clone(),
@@ -180,6 +191,20 @@ async fn main() -> anyhow::Result<()> {
             pct(0.99),
             latencies[latencies.len() - 1]
         );
+    }
+    // What became of the ones not welcomed, from the service's own metrics.
+    let metrics = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    for line in metrics.lines().filter(|line| {
+        line.starts_with("salesbot_welcome_messages_total")
+            || line.starts_with("salesbot_inbox_events{")
+            || line.starts_with("salesbot_outbox_messages{")
+    }) {
+        println!("{line}");
     }
     shutdown.cancel();
     server.await??;

@@ -185,6 +185,7 @@ impl Application {
                 owner: format!("{owner}/w{n}"),
                 metrics: state.metrics.clone(),
                 wake: state.wake_inbox.clone(),
+                wake_outbox: state.wake_outbox.clone(),
             };
             tasks.spawn(worker.run(shutdown.clone()));
         }

@@ -209,7 +209,9 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PipelineConfig {
-    /// Concurrent inbox workers per instance. Default 2; `SALESBOT_PIPELINE__WORKERS`.
+    /// Concurrent inbox workers per instance. Default 4: a worker mostly waits on the platforms
+    /// and the database, and four keep friend-adds at 500/s well inside the welcome code's 20 s
+    /// (docs/benchmarks.md); `SALESBOT_PIPELINE__WORKERS`.
     pub workers: usize,
     /// Concurrent outbox dispatchers per instance. Default 2; `SALESBOT_PIPELINE__DISPATCHERS`.
     pub dispatchers: usize,
@@ -240,7 +242,7 @@ pub struct PipelineConfig {
 impl Default for PipelineConfig {
     fn default() -> Self {
         Self {
-            workers: 2,
+            workers: 4,
             dispatchers: 2,
             batch_size: 16,
             poll_interval_ms: 500,

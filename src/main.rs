@@ -44,8 +44,8 @@ enum Command {
     Migrate,
     /// Check the configuration and print it, secrets redacted, as the service would use it.
     Config,
-    /// Check the configuration and the message templates, and render every template with its
-    /// sample data for both platforms; exits 1 on a broken template.
+    /// Check the configuration, the rules and the message templates, and render every template
+    /// with its sample data for both platforms; exits 1 on a broken rule or template.
     Check {
         /// Only this message kind, e.g. approval_request.
         #[arg(long)]

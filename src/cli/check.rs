@@ -1,6 +1,7 @@
-//! `salesbot check`: loads the message templates as `serve` would and renders every one with
-//! its sample data, showing the card as a recipient would read it and the JSON each platform
-//! would be sent, so an operator sees the effect of an edit before deploying it.
+//! `salesbot check`: loads the rules and the message templates as `serve` would, and renders
+//! every template with its sample data, showing the card as a recipient would read it and the
+//! JSON each platform would be sent, so an operator sees the effect of an edit before deploying
+//! it.
 
 use std::io::Write;
 
@@ -11,6 +12,7 @@ use serde::Serialize;
 use crate::{
     cards::{Card, MessageKind, Templates, render},
     config::Config,
+    domain::rules::Rules,
 };
 
 /// What to render; `None` = all.
@@ -25,6 +27,21 @@ pub struct Filter {
 /// problem with its file and line, when a template is broken.
 pub fn run(config: &Config, filter: &Filter, out: &mut impl Write) -> anyhow::Result<bool> {
     writeln!(out, "configuration: ok")?;
+    match &config.rules.file {
+        None => writeln!(out, "rules: none configured")?,
+        Some(file) => match Rules::load(file) {
+            Ok(rules) => writeln!(
+                out,
+                "rules: {} ok ({} tagging rules)",
+                file.display(),
+                rules.tagging().len()
+            )?,
+            Err(e) => {
+                writeln!(out, "rules: errors\n{e}")?;
+                return Ok(false);
+            }
+        },
+    }
     let templates = match Templates::load(config.templates.dir.as_deref()) {
         Ok(templates) => templates,
         Err(e) => {

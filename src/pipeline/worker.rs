@@ -2,7 +2,15 @@
 //! transaction with the event's completion and the messages it enqueues, so that either all of
 //! an event's effects commit or none do.
 
-use std::{any::Any, collections::HashMap, sync::Arc, time::Instant};
+use std::{
+    any::Any,
+    collections::HashMap,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Instant,
+};
 
 use async_trait::async_trait;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
@@ -31,6 +39,8 @@ pub struct Effects<'a> {
     event_id: i64,
     now: i64,
     prepared: Option<Prepared>,
+    /// Whether the handler enqueued a message.
+    sent: AtomicBool,
 }
 
 /// What [`EventHandler::prepare`] found, handed to [`EventHandler::handle`].
@@ -60,7 +70,14 @@ impl<'a> Effects<'a> {
 
     /// Enqueues a message caused by this event, in the event's transaction.
     pub async fn send(&self, message: &outbox::NewMessage) -> Result<outbox::Enqueued, DbErr> {
+        self.note_sent();
         outbox::enqueue(self.txn, message, Some(self.event_id), self.now).await
+    }
+
+    /// Records that the handler enqueued messages itself (through `db()`), so the dispatchers
+    /// are woken when the event commits.
+    pub fn note_sent(&self) {
+        self.sent.store(true, Ordering::Relaxed);
     }
 }
 
@@ -136,6 +153,9 @@ pub struct Worker {
     pub metrics: Arc<Metrics>,
     /// Woken when an event is stored by this instance, so it is picked up at once.
     pub wake: Arc<Notify>,
+    /// Woken when an event's messages are committed, so the dispatchers send them at once
+    /// instead of at their next poll.
+    pub wake_outbox: Arc<Notify>,
 }
 
 impl Worker {
@@ -200,10 +220,17 @@ impl Worker {
             event_id: event.id,
             now,
             prepared,
+            sent: AtomicBool::new(false),
         };
-        match handler.handle(&effects, event).await {
+        let result = handler.handle(&effects, event).await;
+        let sent = effects.sent.load(Ordering::Relaxed);
+        drop(effects);
+        match result {
             Ok(()) => {
                 txn.commit().await?;
+                if sent {
+                    self.wake_outbox.notify_waiters();
+                }
                 Ok(true)
             }
             Err(e) => {

@@ -550,3 +550,50 @@ async fn outbox_list_and_retry_work_on_the_dead_letters() {
         1
     );
 }
+
+#[test]
+fn a_bad_rule_fails_check_and_stops_serve_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(
+        &rules,
+        "[[tagging]]\nname = \"expo\"\nwhen.state = \"expo\"\ntags = [\"展会\"]\n",
+    )
+    .unwrap();
+    let output = salesbot(dir.path())
+        .args(["check", "--kind", "kpi_alert"])
+        .env("SALESBOT_RULES__FILE", &rules)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.contains("rules.toml:4:") && text.contains("group/name"),
+        "{text}"
+    );
+
+    let output = salesbot(dir.path())
+        .args(["serve"])
+        .env("SALESBOT_RULES__FILE", &rules)
+        .env("SALESBOT_SERVER__LISTEN", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let log = String::from_utf8_lossy(&output.stdout);
+    assert!(log.contains("rules.toml:4:"), "{log}");
+
+    std::fs::write(
+        &rules,
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/rules.example.toml"))
+            .unwrap(),
+    )
+    .unwrap();
+    let output = salesbot(dir.path())
+        .args(["check", "--kind", "kpi_alert"])
+        .env("SALESBOT_RULES__FILE", &rules)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("tagging rules)"), "{text}");
+}

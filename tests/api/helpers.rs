@@ -217,6 +217,7 @@ pub fn worker(db: &TestDb, owner: &str, handlers: Handlers) -> Worker {
         owner: owner.into(),
         metrics: Arc::new(Metrics::new()),
         wake: Arc::new(Notify::new()),
+        wake_outbox: Arc::new(Notify::new()),
     }
 }
 

@@ -141,6 +141,7 @@ impl EventHandler for RelationEnded {
             version: u32::try_from(callback.create_time).unwrap_or(u32::MAX),
             card,
         };
+        effects.note_sent();
         message::send(
             db,
             &notice,
