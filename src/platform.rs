@@ -9,6 +9,7 @@ pub mod dingtalk_stream;
 pub mod token_store;
 pub mod wecom;
 pub mod wecom_delivery;
+pub mod wecom_groups;
 
 use std::{collections::HashMap, sync::Arc};
 
