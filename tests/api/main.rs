@@ -11,6 +11,7 @@ mod customers;
 mod dingtalk;
 mod dingtalk_stream;
 mod golden;
+mod groups;
 mod http;
 mod inbox;
 mod migrations;
