@@ -1,2 +1,3 @@
+pub mod channel;
 pub mod customer;
 pub mod group;
