@@ -7,6 +7,7 @@ mod helpers;
 
 mod binary;
 mod cards;
+mod channel_codes;
 mod customers;
 mod dingtalk;
 mod dingtalk_stream;
