@@ -10,6 +10,7 @@ pub mod token_store;
 pub mod wecom;
 pub mod wecom_contacts;
 pub mod wecom_delivery;
+pub mod wecom_groups;
 
 use std::{collections::HashMap, sync::Arc};
 

@@ -1,7 +1,10 @@
-//! Platform-neutral business logic: customers, the tag catalogue, the rules sales-ops write,
-//! and how times read in messages. Knows neither WeCom nor DingTalk.
+//! Platform-neutral business logic: customers, customer groups, channel codes, the tag
+//! catalogue, the rules sales-ops write, and how times read in messages. Knows neither WeCom nor
+//! DingTalk.
 
+pub mod channel;
 pub mod customer;
+pub mod group;
 pub mod rules;
 pub mod tag;
 pub mod time;

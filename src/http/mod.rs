@@ -2,6 +2,7 @@
 //! request passes through (request id, tracing span, body-size limit, request metrics).
 
 mod admin;
+mod channel_codes;
 mod customers;
 mod dingtalk;
 mod error;
@@ -36,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(admin::router(state.clone()))
         .merge(customers::router(state.clone()))
+        .merge(channel_codes::router(state.clone()))
         .merge(wecom::router())
         .merge(dingtalk::router())
         .route_layer(middleware::from_fn_with_state(

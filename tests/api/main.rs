@@ -7,11 +7,13 @@ mod helpers;
 
 mod binary;
 mod cards;
+mod channel_codes;
 mod contacts;
 mod customers;
 mod dingtalk;
 mod dingtalk_stream;
 mod golden;
+mod groups;
 mod http;
 mod inbox;
 mod migrations;
