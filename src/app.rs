@@ -24,6 +24,7 @@ use crate::{
         wecom::WecomApps,
         wecom_contacts::{self, Contacts},
         wecom_delivery::WecomDelivery,
+        wecom_groups,
     },
 };
 
@@ -126,6 +127,7 @@ impl Application {
                 public_base_url: config.server.public_base_url.clone(),
             };
             wecom_contacts::register(&mut extensions.handlers, Arc::new(contacts));
+            wecom_groups::register(&mut extensions.handlers, wecom.clone());
         }
         if !dingtalk.is_empty() {
             let delivery = DingtalkDelivery::new(db.clone(), dingtalk.clone());

@@ -5,9 +5,10 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, FromQueryResult, Value};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, FromQueryResult};
 use serde_json::json;
 
+use super::customer;
 use crate::pipeline::queue::stmt;
 
 /// A group's `status`.
@@ -454,32 +455,8 @@ async fn record(
     detail: &serde_json::Value,
     now: i64,
 ) -> Result<(), DbErr> {
-    let customer_id: i64 = db
-        .query_one_raw(stmt(
-            db,
-            "INSERT INTO customer (tenant, external_userid, created_at, updated_at) \
-             VALUES ($1, $2, $3, $3) ON CONFLICT (tenant, external_userid) \
-             DO UPDATE SET updated_at = customer.updated_at RETURNING id",
-            [change.tenant.into(), external_userid.into(), now.into()],
-        ))
-        .await?
-        .ok_or(DbErr::RecordNotInserted)?
-        .try_get("", "id")?;
-    let values: [Value; 5] = [
-        customer_id.into(),
-        at.into(),
-        kind.into(),
-        detail.to_string().into(),
-        change.inbox_id.into(),
-    ];
-    db.execute_raw(stmt(
-        db,
-        "INSERT INTO customer_event (customer_id, at, kind, detail, inbox_id) \
-         VALUES ($1, $2, $3, $4, $5)",
-        values,
-    ))
-    .await?;
-    Ok(())
+    let customer_id = customer::store::customer_id(db, change.tenant, external_userid, now).await?;
+    customer::store::record_event(db, customer_id, at, kind, detail, change.inbox_id).await
 }
 
 async fn customer_exists(
@@ -487,12 +464,7 @@ async fn customer_exists(
     tenant: &str,
     external_userid: &str,
 ) -> Result<bool, DbErr> {
-    let row = db
-        .query_one_raw(stmt(
-            db,
-            "SELECT id FROM customer WHERE tenant = $1 AND external_userid = $2",
-            [tenant.into(), external_userid.into()],
-        ))
-        .await?;
-    Ok(row.is_some())
+    Ok(customer::store::find_customer(db, tenant, external_userid)
+        .await?
+        .is_some())
 }

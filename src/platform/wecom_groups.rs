@@ -12,15 +12,18 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use salesbot_wecom::{
-    api::{ApiError, GroupChatMember},
+    api::{GroupChat, GroupChatMember},
     event::{Callback, Event, ExternalChatChange},
 };
-use sea_orm::DatabaseTransaction;
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
-use super::wecom::{WecomApp, WecomApps};
+use super::{
+    wecom::{WecomApp, WecomApps},
+    wecom_contacts::api_error,
+};
 use crate::{
     domain::group::{self, Change, Delta, Group, Member, member_type},
-    pipeline::{Effects, EventHandler, HandlerError, Handlers, InboxEvent},
+    pipeline::{Effects, EventHandler, HandlerError, Handlers, InboxEvent, Prepared},
 };
 
 /// Inbox kinds of the events handled here.
@@ -40,9 +43,7 @@ const EVENT_JOIN_BY_QR_CODE: i64 = 3;
 pub fn register(handlers: &mut Handlers, apps: Arc<WecomApps>) {
     let handler: Arc<dyn EventHandler> = Arc::new(GroupChanged { apps });
     for kind in kinds::ALL {
-        if handlers.get(kind).is_none() {
-            handlers.register(kind, handler.clone());
-        }
+        handlers.register_default(kind, handler.clone());
     }
 }
 
@@ -51,10 +52,16 @@ struct GroupChanged {
     apps: Arc<WecomApps>,
 }
 
+/// The group as `groupchat/get` answered before the event's transaction, when the event needs
+/// it read.
+struct Fetched(Option<GroupChat>);
+
 /// One event's context.
 struct Context<'a> {
     db: &'a DatabaseTransaction,
     app: &'a WecomApp,
+    /// The group as read in `prepare`.
+    fetched: Option<&'a GroupChat>,
     chat_id: &'a str,
     /// When WeCom raised the event (epoch ms).
     at: i64,
@@ -79,18 +86,57 @@ impl Context<'_> {
     }
 }
 
+impl GroupChanged {
+    fn app(&self, tenant: &str) -> Result<&WecomApp, HandlerError> {
+        self.apps.get(tenant).map(|app| &**app).ok_or_else(|| {
+            HandlerError::Permanent(format!("WeCom tenant `{tenant}` is not configured"))
+        })
+    }
+}
+
 #[async_trait]
 impl EventHandler for GroupChanged {
+    /// Reads the group from WeCom when the event will need it (every change but a dismissal
+    /// and a membership change that follows on from the stored version), before the event's
+    /// transaction.
+    async fn prepare(
+        &self,
+        db: &DatabaseConnection,
+        event: &InboxEvent,
+        _now: i64,
+    ) -> Result<Option<Prepared>, HandlerError> {
+        let (_, change) = chat_change(event)?;
+        let app = self.app(&event.tenant)?;
+        let stored = group::lock(db, &event.tenant, &change.chat_id).await?;
+        let needed = match change.change_type.as_str() {
+            "create" => true,
+            "update" => !stored
+                .as_ref()
+                .is_some_and(|stored| follows_on(stored, &change)),
+            _ => false,
+        };
+        if !needed || stored.is_some_and(|g| g.is_dismissed()) {
+            return Ok(Some(Box::new(Fetched(None))));
+        }
+        let chat = app
+            .client
+            .get_group_chat(&change.chat_id, true)
+            .await
+            .map_err(api_error)?;
+        Ok(Some(Box::new(Fetched(Some(chat)))))
+    }
+
     #[tracing::instrument(skip_all, fields(event_id = event.id, tenant = %event.tenant, chat_id))]
     async fn handle(&self, effects: &Effects<'_>, event: &InboxEvent) -> Result<(), HandlerError> {
         let (callback, change) = chat_change(event)?;
         tracing::Span::current().record("chat_id", change.chat_id.as_str());
-        let app = self.apps.get(&event.tenant).ok_or_else(|| {
-            HandlerError::Permanent(format!("WeCom tenant `{}` is not configured", event.tenant))
-        })?;
+        let app = self.app(&event.tenant)?;
         let cx = Context {
             db: effects.db(),
             app,
+            fetched: effects
+                .prepared::<Fetched>()
+                .and_then(|fetched| fetched.0.as_ref()),
             chat_id: &change.chat_id,
             at: callback.create_time.saturating_mul(1000),
             inbox_id: effects.event_id(),
@@ -149,8 +195,7 @@ async fn membership(cx: &Context<'_>, change: &ExternalChatChange) -> Result<(),
         tracing::debug!("membership change applied already");
         return Ok(());
     }
-    let follows_on = last.is_some() && stored.member_version.as_deref() == last;
-    if !follows_on || change.mem_change_list.is_empty() {
+    if !follows_on(&stored, change) {
         tracing::debug!(
             stored = stored.member_version.as_deref(),
             last,
@@ -173,6 +218,20 @@ async fn membership(cx: &Context<'_>, change: &ExternalChatChange) -> Result<(),
         "membership change applied"
     );
     Ok(())
+}
+
+/// Whether a membership change can be applied from the event itself: it names who changed and
+/// follows on from the stored membership version (or was applied already).
+fn follows_on(stored: &group::StoredGroup, change: &ExternalChatChange) -> bool {
+    let membership = matches!(
+        change.update_detail.as_deref(),
+        Some("add_member" | "del_member")
+    );
+    let version = stored.member_version.as_deref();
+    membership
+        && !change.mem_change_list.is_empty()
+        && change.last_mem_ver.is_some()
+        && (version == change.last_mem_ver.as_deref() || version == change.cur_mem_ver.as_deref())
 }
 
 /// The members an `add_member` event names. The event does not say who is a customer: an id
@@ -209,12 +268,11 @@ async fn refresh(cx: &Context<'_>) -> Result<(), HandlerError> {
         tracing::info!("change of a dismissed group ignored");
         return Ok(());
     }
-    let chat = cx
-        .app
-        .client
-        .get_group_chat(cx.chat_id, true)
-        .await
-        .map_err(api_error)?;
+    // The group changed between `prepare` and here (another event of it was handled): read
+    // it again on the next attempt.
+    let chat = cx.fetched.cloned().ok_or_else(|| {
+        HandlerError::Transient("the group changed meanwhile; it is read again".into())
+    })?;
     let info = Group {
         tenant: cx.tenant().to_owned(),
         chat_id: cx.chat_id.to_owned(),
@@ -262,14 +320,4 @@ fn guess_type(id: &str) -> i16 {
 
 fn seconds_to_ms(seconds: i64) -> i64 {
     seconds.saturating_mul(1000)
-}
-
-/// What to do about a failed WeCom call: try the event again later when WeCom may answer then,
-/// park it otherwise.
-fn api_error(err: ApiError) -> HandlerError {
-    if err.retryable() {
-        HandlerError::Transient(err.to_string())
-    } else {
-        HandlerError::Permanent(err.to_string())
-    }
 }

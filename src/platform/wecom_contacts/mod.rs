@@ -102,7 +102,7 @@ fn contact_change(event: &InboxEvent) -> Result<(Callback, ExternalContactChange
 
 /// What to do about a failed WeCom call in a handler: try the event again later when WeCom may
 /// answer then, park it otherwise.
-fn api_error(err: ApiError) -> HandlerError {
+pub(super) fn api_error(err: ApiError) -> HandlerError {
     if err.retryable() {
         HandlerError::Transient(err.to_string())
     } else {
