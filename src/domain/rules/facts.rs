@@ -12,7 +12,7 @@ pub struct TaggingFacts {
     /// The rep's userid.
     pub rep: String,
     /// The rep's departments, each as its name or its id written as text; a rule's
-    /// `rep_department` may use either.
+    /// `rep_department` matches any of them exactly (the WeCom glue supplies department ids).
     pub rep_departments: Vec<String>,
     pub customer_type: CustomerType,
     /// The customer's display name (the WeChat nickname for WeChat users).

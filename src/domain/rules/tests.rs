@@ -302,7 +302,7 @@ fn the_example_file_tags_three_sample_customers() {
     let visitor = TaggingFacts {
         state: Some("expo2026-sh".into()),
         rep: "wangfang".into(),
-        rep_departments: vec!["华东销售部".into()],
+        rep_departments: vec!["12".into()],
         customer_type: CustomerType::Wechat,
         name: "小李".into(),
         add_way: Some(1),
