@@ -93,6 +93,22 @@ impl WecomApps {
     }
 }
 
+/// The callback an inbox event holds, and the part of its event `pick` takes (`what` names it
+/// in the error): an event that is not what its kind says is parked, never retried.
+pub fn stored_callback<T>(
+    event: &crate::pipeline::InboxEvent,
+    what: &str,
+    pick: impl Fn(&Event) -> Option<T>,
+) -> Result<(Callback, T), crate::pipeline::HandlerError> {
+    use crate::pipeline::HandlerError;
+    let callback: Callback = serde_json::from_str(&event.payload)
+        .map_err(|e| HandlerError::Permanent(format!("payload is not a WeCom callback: {e}")))?;
+    let part = pick(&callback.event).ok_or_else(|| {
+        HandlerError::Permanent(format!("`{}` is not a {what} event", event.kind))
+    })?;
+    Ok((callback, part))
+}
+
 /// The inbox row for a callback: kind and dedupe key from the event, urgent events first, and
 /// the decrypted XML kept for events salesbot does not model yet, so they can be handled later.
 pub fn inbox_event(tenant: &str, callback: &Callback, xml: &str) -> NewEvent {

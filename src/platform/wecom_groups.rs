@@ -18,7 +18,7 @@ use salesbot_wecom::{
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
 use super::{
-    wecom::{WecomApp, WecomApps},
+    wecom::{WecomApp, WecomApps, stored_callback},
     wecom_contacts::api_error,
 };
 use crate::{
@@ -163,18 +163,10 @@ impl EventHandler for GroupChanged {
 
 /// The callback stored in the inbox, and its `change_external_chat` part.
 fn chat_change(event: &InboxEvent) -> Result<(Callback, ExternalChatChange), HandlerError> {
-    let callback: Callback = serde_json::from_str(&event.payload)
-        .map_err(|e| HandlerError::Permanent(format!("payload is not a WeCom callback: {e}")))?;
-    match &callback.event {
-        Event::ExternalChat(change) => {
-            let change = change.clone();
-            Ok((callback, change))
-        }
-        _ => Err(HandlerError::Permanent(format!(
-            "`{}` is not a change_external_chat event",
-            event.kind
-        ))),
-    }
+    stored_callback(event, "change_external_chat", |event| match event {
+        Event::ExternalChat(change) => Some(change.clone()),
+        _ => None,
+    })
 }
 
 /// Applies a membership change from the event when it follows on from the stored version;

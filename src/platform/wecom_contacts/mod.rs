@@ -22,7 +22,7 @@ use salesbot_wecom::{
     event::{Callback, Event, ExternalContactChange},
 };
 
-use super::wecom::{WecomApp, WecomApps};
+use super::wecom::{WecomApp, WecomApps, stored_callback};
 use crate::{
     cards::Templates,
     domain::rules::Rules,
@@ -86,18 +86,10 @@ pub fn register(handlers: &mut Handlers, contacts: Arc<Contacts>) {
 
 /// The callback stored in the inbox, and its `change_external_contact` part.
 fn contact_change(event: &InboxEvent) -> Result<(Callback, ExternalContactChange), HandlerError> {
-    let callback: Callback = serde_json::from_str(&event.payload)
-        .map_err(|e| HandlerError::Permanent(format!("payload is not a WeCom callback: {e}")))?;
-    match &callback.event {
-        Event::ExternalContact(change) => {
-            let change = change.clone();
-            Ok((callback, change))
-        }
-        _ => Err(HandlerError::Permanent(format!(
-            "`{}` is not a change_external_contact event",
-            event.kind
-        ))),
-    }
+    stored_callback(event, "change_external_contact", |event| match event {
+        Event::ExternalContact(change) => Some(change.clone()),
+        _ => None,
+    })
 }
 
 /// What to do about a failed WeCom call in a handler: try the event again later when WeCom may
