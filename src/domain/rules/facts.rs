@@ -1,7 +1,8 @@
-//! What tagging rules look at: a customer and the rep who added them, in plain types so that
-//! the rules know nothing of WeCom or DingTalk. The platform layer fills them in.
+//! What rules look at: for tagging, a customer and the rep who added them; for approval, the
+//! request. Plain types, so that the rules know nothing of WeCom or DingTalk; the platform
+//! layer fills them in.
 
-use std::cell::OnceCell;
+use std::{cell::OnceCell, collections::BTreeMap};
 
 /// The facts about one new customer relationship that tagging rules can test.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -78,5 +79,39 @@ impl<'a> Subject<'a> {
         self.position
             .get_or_init(|| self.facts.position.as_deref().map(str::to_lowercase))
             .as_deref()
+    }
+}
+
+/// The facts about one approval request that an approval rule's `when` can test. Each field is
+/// the CEL variable of the same name (docs/rules.md, "Approval routing").
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ApprovalFacts {
+    /// What is asked for: `"discount"`, `"contract"`, …
+    pub kind: String,
+    pub title: String,
+    /// The requester's user id.
+    pub requester: String,
+    /// The amount at stake, in the tenant's currency; 0 when the request has none.
+    pub amount: f64,
+    /// The discount asked for, in percent (`15.0` is 15 %); 0 when the request has none.
+    pub discount_pct: f64,
+    pub tenant: String,
+    /// `"wecom"` or `"dingtalk"`.
+    pub platform: String,
+    /// The request's free-form fields; `fields.region` in an expression.
+    pub fields: BTreeMap<String, serde_json::Value>,
+    /// What the request is about, such as `"customer"`, and its id.
+    pub subject_type: String,
+    pub subject_id: String,
+}
+
+impl ApprovalFacts {
+    /// Why a request cannot be routed, for whoever sent it:
+    /// `no approval rule matches kind=discount discount_pct=5 amount=20000`.
+    pub fn no_match_reason(&self) -> String {
+        format!(
+            "no approval rule matches kind={} discount_pct={} amount={}",
+            self.kind, self.discount_pct, self.amount
+        )
     }
 }

@@ -14,19 +14,22 @@ use toml::{
 };
 
 use super::{
+    approval::Mode,
     error::RuleRef,
     facts::{CustomerType, Gender},
     report::Report,
 };
 
-/// The sections a rules file may have. Later features add theirs (assignment, approval,
-/// escalation) here and in [`read`].
-const SECTIONS: &[&str] = &["tagging"];
+/// The sections a rules file may have. Later features add theirs (assignment, escalation)
+/// here and in [`read`].
+const SECTIONS: &[&str] = &["tagging", "approval", "roles"];
 
 /// The rules of every section that deserialized; the others are in the report.
 #[derive(Default)]
 pub(super) struct Document {
     pub(super) tagging: Vec<Entry<RawTaggingRule>>,
+    pub(super) approval: Vec<Entry<RawApprovalRule>>,
+    pub(super) roles: Vec<RawRole>,
 }
 
 /// One rule of a section, with where it is.
@@ -108,6 +111,39 @@ impl From<RawGender> for Gender {
     }
 }
 
+/// `[[approval]]`.
+#[derive(Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a rule with `name`, `when` and `levels`"
+)]
+pub(super) struct RawApprovalRule {
+    pub(super) name: Spanned<String>,
+    /// Optional here so that a rule without a condition gets a clear reason, not "missing
+    /// field".
+    #[serde(default)]
+    pub(super) when: Option<Spanned<String>>,
+    pub(super) levels: Spanned<Vec<Spanned<RawLevel>>>,
+}
+
+/// One level of an approval rule.
+#[derive(Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a level such as `{ approvers = [\"manager\"], mode = \"any\" }`"
+)]
+pub(super) struct RawLevel {
+    pub(super) approvers: Spanned<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub(super) mode: Mode,
+}
+
+/// One entry of `[roles]`: a role name and its members.
+pub(super) struct RawRole {
+    pub(super) name: Spanned<String>,
+    pub(super) members: Spanned<Vec<Spanned<String>>>,
+}
+
 /// Reads the report's text into its sections. TOML syntax errors, unknown sections and rules
 /// of the wrong shape go to the report; the rules that deserialized are returned.
 pub(super) fn read(report: &mut Report) -> Document {
@@ -123,6 +159,8 @@ pub(super) fn read(report: &mut Report) -> Document {
     for (key, value) in root {
         match key.get_ref().as_ref() {
             "tagging" => document.tagging = entries("tagging", value, report),
+            "approval" => document.approval = entries("approval", value, report),
+            "roles" => document.roles = roles(value, report),
             other => report.add(
                 key.span(),
                 None,
@@ -173,6 +211,36 @@ fn entries<T: DeserializeOwned>(
         }
     }
     entries
+}
+
+/// Reads `[roles]`: each key a role, each value its list of user ids. Walked by hand, like
+/// the top level, so that one bad role does not hide the others.
+fn roles(value: Spanned<DeValue<'_>>, report: &mut Report) -> Vec<RawRole> {
+    let DeValue::Table(table) = value.get_ref() else {
+        report.add(
+            value.span(),
+            None,
+            "`roles` must be a table under [roles], each line `role_name = [\"user.id\", …]`",
+        );
+        return Vec::new();
+    };
+    let mut roles = Vec::with_capacity(table.len());
+    for (key, members) in table.iter() {
+        let name = Spanned::new(key.span(), key.get_ref().to_string());
+        match Spanned::<Vec<Spanned<String>>>::deserialize(ValueDeserializer::from(members.clone()))
+        {
+            Ok(members) => roles.push(RawRole { name, members }),
+            Err(e) => {
+                let reason = format!(
+                    "role `{}` must be a list of user ids: {}",
+                    name.get_ref(),
+                    e.message()
+                );
+                report.add(e.span().unwrap_or(members.span()), None, reason);
+            }
+        }
+    }
+    roles
 }
 
 /// A rule's `name`, read before the rule itself so that even a rule that fails to

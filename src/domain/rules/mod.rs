@@ -1,34 +1,49 @@
 //! The rules file: what sales-ops configure without code, in one TOML file (`docs/rules.md`).
 //!
-//! This module loads and checks the file and evaluates its rules. It has a `tagging` section
-//! now; assignment, approval and escalation sections come with the features that use them.
+//! This module loads and checks the file and evaluates its rules. It has `tagging`, and
+//! `approval` with its `roles`; assignment and escalation sections come with the features that
+//! use them.
 //! A file is either fully valid or refused with every problem it has, each naming the file,
 //! line, rule and reason.
 
+mod approval;
 mod condition;
 mod error;
+mod expression;
 mod facts;
 mod file;
 mod report;
+mod roles;
 mod tag;
 mod tagging;
 
+#[cfg(test)]
+mod approval_load_tests;
+#[cfg(test)]
+mod approval_tests;
 #[cfg(test)]
 mod tests;
 
 use std::path::Path;
 
+pub use approval::{
+    ApprovalRule, ApproverRef, Level, MAX_APPROVERS, MAX_LEVELS, Mode, Route, RouteError,
+};
 pub use error::{Problem, RuleRef, RulesError};
-pub use facts::{CustomerType, Gender, TaggingFacts};
+pub use facts::{ApprovalFacts, CustomerType, Gender, TaggingFacts};
+pub use roles::{MAX_ROLE_CHARS, MAX_USER_ID_CHARS};
 pub use tag::{MAX_TAG_CHARS, Part, TagName, TagNameError};
 pub use tagging::{Tagging, TaggingRule};
 
 use report::Report;
+use roles::Roles;
 
 /// Every rule of the rules file, checked and ready to evaluate. The default has no rules.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Rules {
     tagging: Vec<TaggingRule>,
+    approval: Vec<ApprovalRule>,
+    roles: Roles,
 }
 
 impl Rules {
@@ -46,8 +61,15 @@ impl Rules {
         let mut report = Report::new(file, text);
         let document = file::read(&mut report);
         let tagging = tagging::compile(document.tagging, &mut report);
+        // Before the approval rules, which may only name roles defined here.
+        let roles = roles::compile(document.roles, &mut report);
+        let approval = approval::compile(document.approval, &roles, &mut report);
         report.finish()?;
-        Ok(Self { tagging })
+        Ok(Self {
+            tagging,
+            approval,
+            roles,
+        })
     }
 
     /// The tagging rules, in file order.
@@ -59,5 +81,22 @@ impl Rules {
     /// tag once, in the order first seen, with the names of the rules that asked for it.
     pub fn tags_for(&self, facts: &TaggingFacts) -> Vec<Tagging> {
         tagging::tags_for(&self.tagging, facts)
+    }
+
+    /// The approval rules, in file order.
+    pub fn approval(&self) -> &[ApprovalRule] {
+        &self.approval
+    }
+
+    /// Where an approval request goes: the levels of the first approval rule, in file order,
+    /// whose `when` holds; `None` when none does ([`ApprovalFacts::no_match_reason`] says so
+    /// to the requester). A rule whose `when` fails stops the search with its error.
+    pub fn route(&self, request: &ApprovalFacts) -> Result<Option<Route>, RouteError> {
+        approval::route(&self.approval, request)
+    }
+
+    /// The user ids of a role of `[roles]`, in the order written; none for an unknown role.
+    pub fn role_members(&self, role: &str) -> &[String] {
+        self.roles.get(role).map_or(&[], Vec::as_slice)
     }
 }
