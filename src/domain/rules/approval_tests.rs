@@ -1,11 +1,13 @@
-//! Approval rules: what `when` can test, first-match routing and resolving approvers. The
-//! problems a bad file gets are in `approval_load_tests`.
+//! Approval rules: what `when` can test, first-match routing, resolving approvers and the
+//! example file. The problems a bad file gets are in `approval_load_tests`.
 
 use std::collections::BTreeMap;
 
 use serde_json::json;
 
 use super::{expression::VARIABLES, *};
+
+const EXAMPLE: &str = include_str!("../../../rules.example.toml");
 
 /// A discount request with a value for every variable.
 fn request() -> ApprovalFacts {
@@ -409,4 +411,62 @@ fn the_functions_the_docs_name_are_available() {
     ] {
         assert!(matches(when, &request()), "{when}");
     }
+}
+#[test]
+fn the_example_file_routes_sample_requests() {
+    let rules = Rules::parse(EXAMPLE, "rules.example.toml").unwrap();
+    let names: Vec<&str> = rules.approval().iter().map(ApprovalRule::name).collect();
+    assert_eq!(
+        names,
+        ["重大折扣", "大额折扣", "非标合同", "折扣与标准合同"]
+    );
+
+    // A 35 % discount: the manager, then the sales director and the CFO, then finance.
+    let deep = ApprovalFacts {
+        kind: "discount".into(),
+        requester: "zhangwei".into(),
+        amount: 80_000.0,
+        discount_pct: 35.0,
+        ..ApprovalFacts::default()
+    };
+    let route = rules.route(&deep).unwrap().unwrap();
+    assert_eq!(route.rule, "重大折扣");
+    let people: Vec<Vec<String>> = route
+        .levels
+        .iter()
+        .map(|level| level.resolve(&rules, Some("lina")).unwrap())
+        .collect();
+    assert_eq!(
+        people,
+        [
+            vec!["lina"],
+            vec!["wang.fang", "chen.jing"],
+            vec!["zhao.min", "qian.jun"],
+        ]
+    );
+    let modes: Vec<Mode> = route.levels.iter().map(|l| l.mode).collect();
+    assert_eq!(modes, [Mode::Any, Mode::All, Mode::Any]);
+
+    // A contract on a custom template: the manager, then legal.
+    let contract = ApprovalFacts {
+        kind: "contract".into(),
+        amount: 300_000.0,
+        fields: BTreeMap::from([("template".into(), json!("custom"))]),
+        ..ApprovalFacts::default()
+    };
+    let route = rules.route(&contract).unwrap().unwrap();
+    assert_eq!(route.rule, "非标合同");
+    assert_eq!(route.levels[1].resolve(&rules, None).unwrap(), ["sun.li"]);
+
+    // A 10 % discount: the manager alone. A refund: no rule.
+    let small = ApprovalFacts {
+        discount_pct: 10.0,
+        ..deep.clone()
+    };
+    assert_eq!(rules.route(&small).unwrap().unwrap().rule, "折扣与标准合同");
+    let refund = ApprovalFacts {
+        kind: "refund".into(),
+        ..deep
+    };
+    assert_eq!(rules.route(&refund), Ok(None));
 }
