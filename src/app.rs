@@ -47,6 +47,8 @@ pub struct AppState {
     pub dingtalk: Arc<DingtalkApps>,
     /// The message templates, checked at start.
     pub templates: Arc<Templates>,
+    /// The rules sales-ops wrote, checked at start.
+    pub rules: Arc<Rules>,
 }
 
 /// What the domain and the platform glue plug into the pipeline.
@@ -113,6 +115,7 @@ impl Application {
         let dingtalk = Arc::new(DingtalkApps::from_config(&config.dingtalk, &db)?);
         let metrics = Arc::new(Metrics::new());
         let templates = Arc::new(templates);
+        let rules = Arc::new(rules);
         let mut extensions = extensions;
         if !wecom.is_empty() {
             let delivery = WecomDelivery::new(db.clone(), wecom.clone(), metrics.clone());
@@ -122,7 +125,7 @@ impl Application {
             let contacts = Contacts {
                 apps: wecom.clone(),
                 templates: templates.clone(),
-                rules: Arc::new(rules),
+                rules: rules.clone(),
                 locale: config.templates.locale.clone(),
                 public_base_url: config.server.public_base_url.clone(),
             };
@@ -140,6 +143,7 @@ impl Application {
             wecom,
             dingtalk,
             templates,
+            rules,
             config: Arc::new(config),
             metrics,
             wake_inbox: Arc::new(Notify::new()),

@@ -15,6 +15,7 @@ mod m20261127_000005_create_scheduler_job;
 mod m20261127_000006_create_card;
 mod m20261127_000007_create_customer;
 mod m20261127_000008_outbox_priority;
+mod m20261127_000009_create_approval;
 
 /// Applies salesbot's migrations in order.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000006_create_card::Migration),
             Box::new(m20261127_000007_create_customer::Migration),
             Box::new(m20261127_000008_outbox_priority::Migration),
+            Box::new(m20261127_000009_create_approval::Migration),
         ]
     }
 }

@@ -32,9 +32,10 @@ pub fn run(config: &Config, filter: &Filter, out: &mut impl Write) -> anyhow::Re
         Some(file) => match Rules::load(file) {
             Ok(rules) => writeln!(
                 out,
-                "rules: {} ok ({} tagging rules)",
+                "rules: {} ok ({} tagging rules, {} approval rules)",
                 file.display(),
-                rules.tagging().len()
+                rules.tagging().len(),
+                rules.approval().len()
             )?,
             Err(e) => {
                 writeln!(out, "rules: errors\n{e}")?;

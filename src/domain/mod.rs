@@ -2,6 +2,7 @@
 //! catalogue, the rules sales-ops write, and how times read in messages. Knows neither WeCom nor
 //! DingTalk.
 
+pub mod approval;
 pub mod channel;
 pub mod customer;
 pub mod group;

@@ -2,6 +2,7 @@
 //! request passes through (request id, tracing span, body-size limit, request metrics).
 
 mod admin;
+mod approvals;
 mod channel_codes;
 mod customers;
 mod dingtalk;
@@ -37,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(admin::router(state.clone()))
         .merge(customers::router(state.clone()))
+        .merge(approvals::router(state.clone()))
         .merge(channel_codes::router(state.clone()))
         .merge(wecom::router())
         .merge(dingtalk::router())

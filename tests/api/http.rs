@@ -307,6 +307,8 @@ async fn openapi_document_describes_every_admin_route() {
         ("get", "/api/v1/customers/{id}"),
         ("get", "/api/v1/channel-codes"),
         ("post", "/api/v1/channel-codes"),
+        ("post", "/api/v1/approvals"),
+        ("get", "/api/v1/approvals/{id}"),
     ] {
         assert!(
             paths.get(path).and_then(|p| p.get(method)).is_some(),
@@ -324,7 +326,7 @@ async fn openapi_document_describes_every_admin_route() {
         assert_ne!(status, StatusCode::NOT_FOUND, "{method} {path}");
         assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
     }
-    assert_eq!(paths.len(), 9, "a documented path has no test here");
+    assert_eq!(paths.len(), 11, "a documented path has no test here");
     app.stop().await;
 }
 

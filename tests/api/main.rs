@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod approvals;
 mod binary;
 mod cards;
 mod channel_codes;

@@ -1,0 +1,3 @@
+//! Approvals: requests routed by the rules to ordered levels of approvers. `store` keeps them.
+
+pub mod store;

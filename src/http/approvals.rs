@@ -1,0 +1,75 @@
+//! The approvals API under `/api/v1/approvals` (bearer token): start an approval (routed by
+//! the rules, cards sent to the first level's approvers), and read one with its whole history.
+
+use axum::{
+    Json, Router,
+    extract::{Path, State, rejection::JsonRejection},
+    http::StatusCode,
+    middleware,
+    routing::{get, post},
+};
+use serde_json::{Value, json};
+
+use super::{ApiError, admin::require_token};
+use crate::{
+    app::AppState,
+    audit,
+    domain::approval::store,
+    pipeline::clock::now_ms,
+    platform::approvals::{ApprovalRequest, Approvals, RequestError, Started},
+};
+
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/approvals", post(start))
+        .route("/api/v1/approvals/{id}", get(history))
+        .route_layer(middleware::from_fn_with_state(state, require_token))
+}
+
+#[tracing::instrument(skip_all)]
+async fn start(
+    State(state): State<AppState>,
+    body: Result<Json<ApprovalRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<Started>), ApiError> {
+    let Json(request) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let approvals = Approvals {
+        db: &state.db,
+        rules: &state.rules,
+        templates: &state.templates,
+        wecom: &state.wecom,
+        locale: &state.config.templates.locale,
+        public_base_url: &state.config.server.public_base_url,
+    };
+    let started = approvals
+        .start(&request, "admin-api", now_ms())
+        .await
+        .map_err(|e| match e {
+            RequestError::Invalid(reason) => ApiError::BadRequest(reason),
+            RequestError::Unroutable(reason) => ApiError::Unprocessable(reason),
+            RequestError::Platform(reason) => ApiError::BadGateway(reason),
+            RequestError::Database(e) => ApiError::Internal(e),
+        })?;
+    state.wake_outbox.notify_waiters();
+    Ok((StatusCode::CREATED, Json(started)))
+}
+
+/// The approval, its steps, and every audit entry about it, oldest first.
+async fn history(
+    State(state): State<AppState>,
+    id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Path(id) = id.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let approval = store::get(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no approval {id}")))?;
+    let steps = store::steps(&state.db, id).await?;
+    let mut history = audit::for_subject(&state.db, "approval", &id.to_string()).await?;
+    history.reverse();
+    let fields: Value = serde_json::from_str(&approval.fields).unwrap_or(Value::Null);
+    Ok(Json(json!({
+        "approval": approval,
+        "fields": fields,
+        "steps": steps,
+        "history": history,
+    })))
+}

@@ -1,0 +1,316 @@
+//! Starting an approval: the rules route the request to levels of approvers, the requester's
+//! manager is looked up where a level asks for them, the approval is stored, and each approver
+//! of the first level is sent the approval_request card — in one transaction.
+
+use salesbot_wecom::api::User;
+use sea_orm::{DatabaseConnection, TransactionTrait};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::wecom::{PLATFORM as WECOM, WecomApps};
+use crate::{
+    audit,
+    cards::{MessageKind, Notice, Recipient, Templates, message},
+    domain::{
+        approval::store::{self, NewApproval},
+        rules::{ApprovalFacts, ApproverRef, Mode, Rules},
+        time::local_minute,
+    },
+};
+
+/// A request for approval, as the API takes it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalRequest {
+    pub tenant: String,
+    pub platform: String,
+    pub kind: String,
+    pub title: String,
+    pub requester: String,
+    #[serde(default)]
+    pub amount: f64,
+    #[serde(default)]
+    pub discount_pct: f64,
+    #[serde(default)]
+    pub subject: Option<Subject>,
+    #[serde(default)]
+    pub fields: std::collections::BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    pub link: Option<String>,
+}
+
+/// What the approval is about, e.g. `{"type": "deal", "id": "D-1024"}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Subject {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: String,
+}
+
+/// A started approval.
+#[derive(Debug, Clone, Serialize)]
+pub struct Started {
+    pub id: i64,
+    pub status: &'static str,
+    pub rule: String,
+    pub levels: Vec<StartedLevel>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StartedLevel {
+    pub approvers: Vec<String>,
+    pub mode: &'static str,
+}
+
+/// Why a request was not started.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    /// The request itself is wrong.
+    #[error("{0}")]
+    Invalid(String),
+    /// No rule routes it, or its route cannot be followed (no manager, say).
+    #[error("{0}")]
+    Unroutable(String),
+    /// The platform could not be asked (the requester's manager).
+    #[error("{0}")]
+    Platform(String),
+    #[error(transparent)]
+    Database(#[from] sea_orm::DbErr),
+}
+
+/// Everything starting an approval needs.
+pub struct Approvals<'a> {
+    pub db: &'a DatabaseConnection,
+    pub rules: &'a Rules,
+    pub templates: &'a Templates,
+    pub wecom: &'a WecomApps,
+    pub locale: &'a str,
+    pub public_base_url: &'a str,
+}
+
+impl Approvals<'_> {
+    /// Routes, stores and announces `request`; `actor` is recorded in the audit log.
+    pub async fn start(
+        &self,
+        request: &ApprovalRequest,
+        actor: &str,
+        now: i64,
+    ) -> Result<Started, RequestError> {
+        validate(request)?;
+        let Some(app) = self
+            .wecom
+            .get(&request.tenant)
+            .filter(|_| request.platform == WECOM)
+        else {
+            return Err(RequestError::Invalid(format!(
+                "no {} app is configured for tenant `{}`; approvals are sent through WeCom",
+                request.platform, request.tenant
+            )));
+        };
+        let subject = request.subject.clone().unwrap_or_default();
+        let facts = ApprovalFacts {
+            kind: request.kind.clone(),
+            title: request.title.clone(),
+            requester: request.requester.clone(),
+            amount: request.amount,
+            discount_pct: request.discount_pct,
+            tenant: request.tenant.clone(),
+            platform: request.platform.clone(),
+            fields: request.fields.clone(),
+            subject_type: subject.kind.clone(),
+            subject_id: subject.id.clone(),
+        };
+        let route = self
+            .rules
+            .route(&facts)
+            .map_err(|e| RequestError::Unroutable(e.to_string()))?
+            .ok_or_else(|| RequestError::Unroutable(facts.no_match_reason()))?;
+        let needs_manager = route
+            .levels
+            .iter()
+            .any(|level| level.approvers.contains(&ApproverRef::Manager));
+        let requester = user(app, &request.requester).await?;
+        let manager = match app.managers.get(&request.requester) {
+            Some(manager) => Some(manager.clone()),
+            None if needs_manager => requester
+                .as_ref()
+                .and_then(|u| u.direct_leader.first().cloned()),
+            None => None,
+        };
+        let mut levels = Vec::with_capacity(route.levels.len());
+        for level in &route.levels {
+            let approvers = level
+                .resolve(self.rules, manager.as_deref())
+                .map_err(|e| RequestError::Unroutable(e.to_string()))?;
+            let mode = match level.mode {
+                Mode::Any => "any",
+                Mode::All => "all",
+            };
+            levels.push(StartedLevel { approvers, mode });
+        }
+        let approval = NewApproval {
+            tenant: request.tenant.clone(),
+            platform: request.platform.clone(),
+            kind: request.kind.clone(),
+            title: request.title.clone(),
+            requester: request.requester.clone(),
+            amount: request.amount,
+            discount_pct: request.discount_pct,
+            subject_type: subject.kind.clone(),
+            subject_id: subject.id.clone(),
+            fields: json!(request.fields),
+            link: request.link.clone(),
+            rule: route.rule.clone(),
+            levels: levels
+                .iter()
+                .map(|l| (l.approvers.clone(), l.mode.to_owned()))
+                .collect(),
+        };
+        let requester_name = requester
+            .and_then(|u| u.name)
+            .unwrap_or_else(|| request.requester.clone());
+        let txn = self.db.begin().await?;
+        let id = store::insert(&txn, &approval, now).await?;
+        let first = &levels[0];
+        for approver in &first.approvers {
+            let data = card_data(
+                self,
+                request,
+                id,
+                1,
+                levels.len(),
+                &requester_name,
+                approver,
+                now,
+            );
+            let card = self
+                .templates
+                .render(MessageKind::ApprovalRequest, self.locale, &data)
+                .map_err(|e| RequestError::Invalid(e.to_string()))?;
+            let notice = Notice {
+                platform: request.platform.clone(),
+                tenant: request.tenant.clone(),
+                kind: MessageKind::ApprovalRequest,
+                subject: format!("approval:{id}:level:1"),
+                version: 1,
+                card,
+            };
+            let recipient = Recipient::User(approver.clone());
+            message::send(&txn, &notice, std::slice::from_ref(&recipient), None, now)
+                .await
+                .map_err(|e| RequestError::Invalid(e.to_string()))?;
+            let key = message::send_key(&notice, &recipient);
+            store::set_card(&txn, id, 1, approver, &key).await?;
+        }
+        let detail = json!({ "rule": route.rule, "levels": levels, "request": {
+            "kind": request.kind, "title": request.title, "requester": request.requester,
+            "amount": request.amount, "discount_pct": request.discount_pct,
+        }});
+        audit::record(
+            &txn,
+            now,
+            actor,
+            "approval.requested",
+            ("approval", &id.to_string()),
+            &detail,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(Started {
+            id,
+            status: store::status::PENDING,
+            rule: route.rule,
+            levels,
+        })
+    }
+}
+
+/// The requester as WeCom knows them; `None` when the app cannot see them.
+async fn user(app: &super::wecom::WecomApp, userid: &str) -> Result<Option<User>, RequestError> {
+    match app.client.get_user(userid).await {
+        Ok(user) => Ok(Some(user)),
+        Err(err) if err.retryable() => Err(RequestError::Platform(err.to_string())),
+        Err(err) => {
+            tracing::warn!(userid, error = %err, "cannot read the requester");
+            Ok(None)
+        }
+    }
+}
+
+fn validate(request: &ApprovalRequest) -> Result<(), RequestError> {
+    let invalid = |reason: &str| Err(RequestError::Invalid(reason.into()));
+    let text = |value: &str, max: usize| !value.trim().is_empty() && value.chars().count() <= max;
+    if !text(&request.kind, 64) {
+        return invalid("`kind` must be 1-64 characters");
+    }
+    if !text(&request.title, 255) {
+        return invalid("`title` must be 1-255 characters");
+    }
+    if !text(&request.requester, 64) {
+        return invalid("`requester` must be a user id of 1-64 characters");
+    }
+    if !request.amount.is_finite() || request.amount < 0.0 {
+        return invalid("`amount` must be a number of 0 or more");
+    }
+    if !(0.0..=100.0).contains(&request.discount_pct) {
+        return invalid("`discount_pct` must be between 0 and 100");
+    }
+    if !matches!(request.platform.as_str(), "wecom" | "dingtalk") {
+        return invalid("`platform` must be wecom or dingtalk");
+    }
+    Ok(())
+}
+
+/// The variables of the approval_request template (docs/templates.md) for one approver.
+#[allow(clippy::too_many_arguments)]
+fn card_data(
+    approvals: &Approvals<'_>,
+    request: &ApprovalRequest,
+    id: i64,
+    level: usize,
+    levels: usize,
+    requester_name: &str,
+    approver: &str,
+    now: i64,
+) -> serde_json::Value {
+    let field = |name: &str| {
+        request
+            .fields
+            .get(name)
+            .map(|value| {
+                value
+                    .as_str()
+                    .map_or_else(|| value.to_string(), str::to_owned)
+            })
+            .unwrap_or_default()
+    };
+    let subject = request.subject.clone().unwrap_or_default();
+    json!({
+        "approval": {
+            "id": id.to_string(),
+            "step": format!("{level}/{levels}"),
+            "discount_pct": format_number(request.discount_pct),
+            "reason": field("reason"),
+            "submitted_at": local_minute(now),
+        },
+        "requester": { "name": requester_name },
+        "approver": { "name": approver },
+        "customer": { "name": field("customer") },
+        "deal": {
+            "id": subject.id,
+            "name": request.title,
+            "amount": format!("¥{}", format_number(request.amount)),
+        },
+        "links": { "approval": request.link.clone().unwrap_or_else(|| approvals.public_base_url.to_owned()) },
+    })
+}
+
+/// `15` rather than `15.0`, `12.5` as is.
+fn format_number(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        format!("{}", value as i64)
+    } else {
+        format!("{value}")
+    }
+}
