@@ -18,6 +18,7 @@ use crate::{
     pipeline::{self, Dispatcher, Handlers, Scheduler, Worker, housekeeping},
     platform::{
         self, Platforms,
+        approval_taps::{self, ApprovalTaps},
         dingtalk::DingtalkApps,
         dingtalk_delivery::DingtalkDelivery,
         dingtalk_stream,
@@ -131,6 +132,12 @@ impl Application {
             };
             wecom_contacts::register(&mut extensions.handlers, Arc::new(contacts));
             wecom_groups::register(&mut extensions.handlers, wecom.clone());
+            let taps = ApprovalTaps {
+                templates: templates.clone(),
+                locale: config.templates.locale.clone(),
+                public_base_url: config.server.public_base_url.clone(),
+            };
+            approval_taps::register(&mut extensions.handlers, Arc::new(taps));
         }
         if !dingtalk.is_empty() {
             let delivery = DingtalkDelivery::new(db.clone(), dingtalk.clone());

@@ -2,6 +2,7 @@
 //! DingTalk) registers a [`Delivery`] under its name; [`Platforms`] routes each outbox message
 //! to the one its `platform` column names.
 
+pub mod approval_taps;
 pub mod approvals;
 pub mod card_channel;
 pub mod dingtalk;

@@ -19,6 +19,7 @@ impl MigrationTrait for Migration {
                     .col(string_len(Approval::Kind, 64))
                     .col(string_len(Approval::Title, 255))
                     .col(string_len(Approval::Requester, 64))
+                    .col(string_len(Approval::RequesterName, 255).default(""))
                     .col(double(Approval::Amount).default(0.0))
                     .col(double(Approval::DiscountPct).default(0.0))
                     .col(string_len(Approval::SubjectType, 64).default(""))
@@ -93,6 +94,7 @@ enum Approval {
     Kind,
     Title,
     Requester,
+    RequesterName,
     Amount,
     DiscountPct,
     SubjectType,

@@ -10,9 +10,9 @@ use serde_json::json;
 use super::wecom::{PLATFORM as WECOM, WecomApps};
 use crate::{
     audit,
-    cards::{MessageKind, Notice, Recipient, Templates, message},
+    cards::{Card, MessageKind, Notice, Recipient, Templates, message},
     domain::{
-        approval::store::{self, NewApproval},
+        approval::store::{self, ApprovalRow, NewApproval},
         rules::{ApprovalFacts, ApproverRef, Mode, Rules},
         time::local_minute,
     },
@@ -155,6 +155,10 @@ impl Approvals<'_> {
             kind: request.kind.clone(),
             title: request.title.clone(),
             requester: request.requester.clone(),
+            requester_name: requester
+                .as_ref()
+                .and_then(|u| u.name.clone())
+                .unwrap_or_else(|| request.requester.clone()),
             amount: request.amount,
             discount_pct: request.discount_pct,
             subject_type: subject.kind.clone(),
@@ -167,42 +171,19 @@ impl Approvals<'_> {
                 .map(|l| (l.approvers.clone(), l.mode.to_owned()))
                 .collect(),
         };
-        let requester_name = requester
-            .and_then(|u| u.name)
-            .unwrap_or_else(|| request.requester.clone());
         let txn = self.db.begin().await?;
         let id = store::insert(&txn, &approval, now).await?;
-        let first = &levels[0];
-        for approver in &first.approvers {
-            let data = card_data(
-                self,
-                request,
-                id,
-                1,
-                levels.len(),
-                &requester_name,
-                approver,
-                now,
-            );
-            let card = self
-                .templates
-                .render(MessageKind::ApprovalRequest, self.locale, &data)
-                .map_err(|e| RequestError::Invalid(e.to_string()))?;
-            let notice = Notice {
-                platform: request.platform.clone(),
-                tenant: request.tenant.clone(),
-                kind: MessageKind::ApprovalRequest,
-                subject: format!("approval:{id}:level:1"),
-                version: 1,
-                card,
-            };
-            let recipient = Recipient::User(approver.clone());
-            message::send(&txn, &notice, std::slice::from_ref(&recipient), None, now)
-                .await
-                .map_err(|e| RequestError::Invalid(e.to_string()))?;
-            let key = message::send_key(&notice, &recipient);
-            store::set_card(&txn, id, 1, approver, &key).await?;
-        }
+        let row = store::get(&txn, id)
+            .await?
+            .ok_or(sea_orm::DbErr::RecordNotFound(format!("approval {id}")))?;
+        let cards = Cards {
+            templates: self.templates,
+            locale: self.locale,
+            public_base_url: self.public_base_url,
+        };
+        cards
+            .ask_level(&txn, &row, 1, &levels[0].approvers, None, now)
+            .await?;
         let detail = json!({ "rule": route.rule, "levels": levels, "request": {
             "kind": request.kind, "title": request.title, "requester": request.requester,
             "amount": request.amount, "discount_pct": request.discount_pct,
@@ -262,48 +243,128 @@ fn validate(request: &ApprovalRequest) -> Result<(), RequestError> {
     Ok(())
 }
 
-/// The variables of the approval_request template (docs/templates.md) for one approver.
-#[allow(clippy::too_many_arguments)]
-fn card_data(
-    approvals: &Approvals<'_>,
-    request: &ApprovalRequest,
-    id: i64,
-    level: usize,
-    levels: usize,
-    requester_name: &str,
-    approver: &str,
-    now: i64,
-) -> serde_json::Value {
-    let field = |name: &str| {
-        request
-            .fields
-            .get(name)
-            .map(|value| {
-                value
-                    .as_str()
-                    .map_or_else(|| value.to_string(), str::to_owned)
-            })
-            .unwrap_or_default()
-    };
-    let subject = request.subject.clone().unwrap_or_default();
-    json!({
-        "approval": {
-            "id": id.to_string(),
-            "step": format!("{level}/{levels}"),
-            "discount_pct": format_number(request.discount_pct),
-            "reason": field("reason"),
-            "submitted_at": local_minute(now),
-        },
-        "requester": { "name": requester_name },
-        "approver": { "name": approver },
-        "customer": { "name": field("customer") },
-        "deal": {
-            "id": subject.id,
-            "name": request.title,
-            "amount": format!("¥{}", format_number(request.amount)),
-        },
-        "links": { "approval": request.link.clone().unwrap_or_else(|| approvals.public_base_url.to_owned()) },
-    })
+/// How approval cards are rendered and sent: the request to each approver of a level, its
+/// updates, and the decision to the requester.
+pub struct Cards<'a> {
+    pub templates: &'a Templates,
+    pub locale: &'a str,
+    pub public_base_url: &'a str,
+}
+
+impl Cards<'_> {
+    /// Sends each approver of `level` the approval_request card and records which card it is.
+    pub async fn ask_level(
+        &self,
+        db: &impl sea_orm::ConnectionTrait,
+        approval: &ApprovalRow,
+        level: i32,
+        approvers: &[String],
+        inbox_id: Option<i64>,
+        now: i64,
+    ) -> Result<(), RequestError> {
+        for approver in approvers {
+            let card = self.request_card(approval, level, approver, None)?;
+            let notice = Notice {
+                platform: approval.platform.clone(),
+                tenant: approval.tenant.clone(),
+                kind: MessageKind::ApprovalRequest,
+                subject: format!("approval:{}:level:{level}", approval.id),
+                version: 1,
+                card,
+            };
+            let recipient = Recipient::User(approver.clone());
+            message::send(db, &notice, std::slice::from_ref(&recipient), inbox_id, now)
+                .await
+                .map_err(|e| RequestError::Invalid(e.to_string()))?;
+            let key = message::send_key(&notice, &recipient);
+            store::set_card(db, approval.id, level, approver, &key).await?;
+        }
+        Ok(())
+    }
+
+    /// The approval_request card for `approver`, open or (with `state`: key, by, at) decided.
+    pub fn request_card(
+        &self,
+        approval: &ApprovalRow,
+        level: i32,
+        approver: &str,
+        state: Option<(&str, &str, i64)>,
+    ) -> Result<Card, RequestError> {
+        let mut data = self.data(approval);
+        data["approval"]["step"] = json!(format!("{level}/{}", approval.level_count));
+        data["approver"] = json!({ "name": approver });
+        let rendered = match state {
+            None => self
+                .templates
+                .render(MessageKind::ApprovalRequest, self.locale, &data),
+            Some((key, by, at)) => {
+                data["state"] = json!({ "by": by, "at": local_minute(at), "comment": "" });
+                self.templates
+                    .render_state(MessageKind::ApprovalRequest, self.locale, key, &data)
+            }
+        };
+        rendered.map_err(|e| RequestError::Invalid(e.to_string()))
+    }
+
+    /// Tells the requester how their approval ended, once.
+    pub async fn tell_requester(
+        &self,
+        db: &impl sea_orm::ConnectionTrait,
+        approval: &ApprovalRow,
+        result: &str,
+        by: &str,
+        inbox_id: Option<i64>,
+        now: i64,
+    ) -> Result<(), RequestError> {
+        let mut data = self.data(approval);
+        data["decision"] =
+            json!({ "result": result, "by": by, "at": local_minute(now), "comment": "" });
+        let card = self
+            .templates
+            .render(MessageKind::ApprovalDecided, self.locale, &data)
+            .map_err(|e| RequestError::Invalid(e.to_string()))?;
+        let notice = Notice {
+            platform: approval.platform.clone(),
+            tenant: approval.tenant.clone(),
+            kind: MessageKind::ApprovalDecided,
+            subject: format!("approval:{}", approval.id),
+            version: 1,
+            card,
+        };
+        let requester = Recipient::User(approval.requester.clone());
+        message::send(db, &notice, &[requester], inbox_id, now)
+            .await
+            .map_err(|e| RequestError::Invalid(e.to_string()))?;
+        Ok(())
+    }
+
+    /// The variables the approval templates share (docs/templates.md).
+    fn data(&self, approval: &ApprovalRow) -> serde_json::Value {
+        let fields: serde_json::Value = serde_json::from_str(&approval.fields).unwrap_or_default();
+        let field = |name: &str| match &fields[name] {
+            serde_json::Value::Null => String::new(),
+            serde_json::Value::String(text) => text.clone(),
+            other => other.to_string(),
+        };
+        json!({
+            "approval": {
+                "id": approval.id.to_string(),
+                "discount_pct": format_number(approval.discount_pct),
+                "reason": field("reason"),
+                "submitted_at": local_minute(approval.created_at),
+            },
+            "requester": { "name": approval.requester_name },
+            "customer": { "name": field("customer") },
+            "deal": {
+                "id": approval.subject_id,
+                "name": approval.title,
+                "amount": format!("¥{}", format_number(approval.amount)),
+            },
+            "links": {
+                "approval": approval.link.clone().unwrap_or_else(|| self.public_base_url.to_owned()),
+            },
+        })
+    }
 }
 
 /// `15` rather than `15.0`, `12.5` as is.

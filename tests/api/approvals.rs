@@ -229,3 +229,170 @@ async fn unroutable_and_malformed_requests_are_refused_and_store_nothing() {
     desk.app.stop().await;
     t.finish().await;
 }
+
+impl Desk {
+    /// Posts a tap on the card `message` (as WeCom sent it) by `userid` on button `key`.
+    async fn tap(&self, message: &salesbot_wecom::fake::SentMessage, userid: &str, key: &str) {
+        let task_id = message.body["template_card"]["task_id"].as_str().unwrap();
+        let code = self.fake.click_response_code(&message.msgid).unwrap();
+        let xml = format!(
+            "<xml><ToUserName><![CDATA[{corp}]]></ToUserName><FromUserName><![CDATA[{userid}]]></FromUserName>\
+             <CreateTime>{now}</CreateTime><MsgType><![CDATA[event]]></MsgType>\
+             <Event><![CDATA[template_card_event]]></Event><EventKey><![CDATA[{key}]]></EventKey>\
+             <TaskId><![CDATA[{task_id}]]></TaskId><CardType><![CDATA[button_interaction]]></CardType>\
+             <ResponseCode><![CDATA[{code}]]></ResponseCode><AgentID>1000002</AgentID></xml>",
+            corp = FakeWecom::CORP_ID,
+            now = salesbot::pipeline::clock::now_ms() / 1000,
+        );
+        let crypto = salesbot_wecom::crypto::CallbackCrypto::new(
+            "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo",
+            "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt",
+            FakeWecom::CORP_ID,
+        )
+        .unwrap();
+        let request = salesbot_wecom::fake::CallbackSigner::new(&crypto).event(
+            FakeWecom::CORP_ID,
+            "1000002",
+            &xml,
+        );
+        let response = self
+            .app
+            .client
+            .post(format!(
+                "{}/callbacks/wecom/acme?{}",
+                self.app.address, request.query
+            ))
+            .body(request.body)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success());
+    }
+
+    async fn history(&self, id: i64) -> Value {
+        self.app
+            .admin(Method::GET, &format!("/api/v1/approvals/{id}"), TOKEN)
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// The card messages sent so far to `userid`.
+    fn cards_to(&self, userid: &str) -> Vec<salesbot_wecom::fake::SentMessage> {
+        self.fake
+            .sent_messages()
+            .into_iter()
+            .filter(|m| m.recipients == [userid])
+            .collect()
+    }
+}
+
+async fn settled(t: &TestDb) {
+    assert!(
+        t.wait_for_count("SELECT COUNT(*) FROM inbox WHERE state <> 'done'", 0)
+            .await
+    );
+    assert!(
+        t.wait_for_count("SELECT COUNT(*) FROM outbox WHERE state = 'pending'", 0)
+            .await
+    );
+}
+
+async fn a_tap_decides_an_any_one_level_and_the_requester_hears_once(t: &TestDb) {
+    let desk = Desk::start(t).await;
+    let (_, started) = desk.request(&discount(20.0, 120_000.0)).await;
+    let id = started["id"].as_i64().unwrap();
+    settled(t).await;
+    // A stranger's tap changes nothing.
+    let wang = desk.cards_to("wang.fang").remove(0);
+    desk.tap(&wang, "zhao.min", "approve").await;
+    settled(t).await;
+    assert_eq!(desk.history(id).await["approval"]["status"], "pending");
+
+    desk.tap(&wang, "wang.fang", "approve").await;
+    settled(t).await;
+    let history = desk.history(id).await;
+    assert_eq!(history["approval"]["status"], "approved");
+    // Both cards of the level now show the decision; the requester is told once.
+    let updates = desk.fake.card_updates();
+    assert_eq!(updates.len(), 2, "{updates:#?}");
+    for update in &updates {
+        let text = update.body["template_card"]["replace_text"]
+            .as_str()
+            .unwrap();
+        assert!(text.starts_with("已同意"), "{text}");
+    }
+    let told = desk.cards_to("alice");
+    assert_eq!(told.len(), 1);
+
+    // The other approver taps late, twice: nothing changes, and each refusal is audited.
+    let li = desk.cards_to("li.lei").remove(0);
+    desk.tap(&li, "li.lei", "reject").await;
+    desk.tap(&wang, "wang.fang", "approve").await;
+    settled(t).await;
+    let history = desk.history(id).await;
+    assert_eq!(history["approval"]["status"], "approved");
+    assert_eq!(
+        desk.cards_to("alice").len(),
+        1,
+        "exactly one approval_decided"
+    );
+    let refused: Vec<&str> = history["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "approval.tap_refused")
+        .map(|e| e["actor"].as_str().unwrap())
+        .collect();
+    assert_eq!(refused, ["zhao.min", "li.lei", "wang.fang"]);
+    desk.app.stop().await;
+}
+on_both_backends!(
+    a_tap_decides_an_any_one_level_and_the_requester_hears_once,
+    super::a_tap_decides_an_any_one_level_and_the_requester_hears_once
+);
+
+async fn a_multi_level_approval_moves_level_by_level_and_a_reject_ends_it(t: &TestDb) {
+    let desk = Desk::start(t).await;
+    let (_, started) = desk.request(&discount(35.0, 50_000.0)).await;
+    let id = started["id"].as_i64().unwrap();
+    settled(t).await;
+    desk.tap(&desk.cards_to("boss").remove(0), "boss", "approve")
+        .await;
+    settled(t).await;
+    assert_eq!(desk.history(id).await["approval"]["current_level"], 2);
+    // Level 2 needs both finance approvers.
+    desk.tap(&desk.cards_to("zhao.min").remove(0), "zhao.min", "approve")
+        .await;
+    settled(t).await;
+    assert_eq!(desk.history(id).await["approval"]["status"], "pending");
+    assert!(desk.cards_to("alice").is_empty());
+    desk.tap(&desk.cards_to("qian.jun").remove(0), "qian.jun", "approve")
+        .await;
+    settled(t).await;
+    assert_eq!(desk.history(id).await["approval"]["status"], "approved");
+    assert_eq!(desk.cards_to("alice").len(), 1);
+
+    // Another request, rejected at its first level: it ends there.
+    let (_, started) = desk.request(&discount(40.0, 50_000.0)).await;
+    let id = started["id"].as_i64().unwrap();
+    settled(t).await;
+    let boss_cards = desk.cards_to("boss");
+    desk.tap(boss_cards.last().unwrap(), "boss", "reject").await;
+    settled(t).await;
+    let history = desk.history(id).await;
+    assert_eq!(history["approval"]["status"], "rejected");
+    assert_eq!(history["approval"]["current_level"], 1);
+    assert_eq!(desk.cards_to("alice").len(), 2);
+    assert_eq!(
+        desk.cards_to("zhao.min").len(),
+        1,
+        "level 2 of the rejected one never asked"
+    );
+    desk.app.stop().await;
+}
+on_both_backends!(
+    a_multi_level_approval_moves_level_by_level_and_a_reject_ends_it,
+    super::a_multi_level_approval_moves_level_by_level_and_a_reject_ends_it
+);

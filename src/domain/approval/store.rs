@@ -22,6 +22,8 @@ pub struct NewApproval {
     pub kind: String,
     pub title: String,
     pub requester: String,
+    /// How cards name the requester.
+    pub requester_name: String,
     pub amount: f64,
     pub discount_pct: f64,
     pub subject_type: String,
@@ -43,6 +45,7 @@ pub struct ApprovalRow {
     pub kind: String,
     pub title: String,
     pub requester: String,
+    pub requester_name: String,
     pub amount: f64,
     pub discount_pct: f64,
     pub subject_type: String,
@@ -81,8 +84,8 @@ pub async fn insert(
             db,
             "INSERT INTO approval (tenant, platform, kind, title, requester, amount, discount_pct, \
              subject_type, subject_id, fields, link, rule, current_level, level_count, status, \
-             created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $14, $15, $15) \
+             created_at, updated_at, requester_name) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $14, $15, $15, $16) \
              RETURNING id",
             [
                 approval.tenant.clone().into(),
@@ -100,6 +103,7 @@ pub async fn insert(
                 level_count.into(),
                 status::PENDING.into(),
                 now.into(),
+                approval.requester_name.clone().into(),
             ],
         ))
         .await?
@@ -125,7 +129,8 @@ pub async fn insert(
     Ok(id)
 }
 
-const COLUMNS: &str = "id, tenant, platform, kind, title, requester, amount, discount_pct, \
+const COLUMNS: &str = "id, tenant, platform, kind, title, requester, requester_name, amount, \
+                       discount_pct, \
                        subject_type, subject_id, fields, link, rule, current_level, level_count, \
                        status, created_at, updated_at, decided_at";
 
@@ -167,6 +172,78 @@ pub async fn set_card(
             approver.into(),
             card_key.into(),
         ],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// The approval `id`, locked until the transaction ends (PostgreSQL; SQLite's transaction holds
+/// the database's write lock anyway), so two taps on one approval are decided one after the other.
+pub async fn lock(db: &impl ConnectionTrait, id: i64) -> Result<Option<ApprovalRow>, DbErr> {
+    let lock = match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => " FOR UPDATE",
+        _ => "",
+    };
+    let sql = format!("SELECT {COLUMNS} FROM approval WHERE id = $1{lock}");
+    ApprovalRow::find_by_statement(stmt(db, &sql, [id.into()]))
+        .one(db)
+        .await
+}
+
+/// Records `approver`'s decision on `level` unless they decided already. Returns whether it
+/// was recorded.
+pub async fn decide_step(
+    db: &impl ConnectionTrait,
+    approval_id: i64,
+    level: i32,
+    approver: &str,
+    decision: &str,
+    now: i64,
+) -> Result<bool, DbErr> {
+    let result = db
+        .execute_raw(stmt(
+            db,
+            "UPDATE approval_step SET decision = $4, decided_at = $5 WHERE approval_id = $1 \
+             AND level = $2 AND approver = $3 AND decision IS NULL",
+            [
+                approval_id.into(),
+                level.into(),
+                approver.into(),
+                decision.into(),
+                now.into(),
+            ],
+        ))
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Moves the approval to `level`.
+pub async fn advance(
+    db: &impl ConnectionTrait,
+    approval_id: i64,
+    level: i32,
+    now: i64,
+) -> Result<(), DbErr> {
+    db.execute_raw(stmt(
+        db,
+        "UPDATE approval SET current_level = $2, updated_at = $3 WHERE id = $1",
+        [approval_id.into(), level.into(), now.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Ends the approval with `status`.
+pub async fn finish(
+    db: &impl ConnectionTrait,
+    approval_id: i64,
+    status: &str,
+    now: i64,
+) -> Result<(), DbErr> {
+    db.execute_raw(stmt(
+        db,
+        "UPDATE approval SET status = $2, decided_at = $3, updated_at = $3 WHERE id = $1",
+        [approval_id.into(), status.into(), now.into()],
     ))
     .await?;
     Ok(())
