@@ -51,6 +51,17 @@ impl Desk {
         }
         let rules = tempfile::tempdir().unwrap();
         std::fs::write(rules.path().join("rules.toml"), RULES).unwrap();
+        Self::start_on(t, fake, rules).await
+    }
+
+    /// Stops the app and starts a new one on the same database, fake WeCom and rules.
+    async fn restart(self, t: &TestDb) -> Self {
+        let Self { fake, app, _rules } = self;
+        app.stop().await;
+        Self::start_on(t, fake, _rules).await
+    }
+
+    async fn start_on(t: &TestDb, fake: FakeWecom, rules: tempfile::TempDir) -> Self {
         let mut config = t.config();
         config.admin.token = Some(Secret::new(TOKEN));
         config.rules.file = Some(rules.path().join("rules.toml"));
@@ -362,6 +373,8 @@ async fn a_multi_level_approval_moves_level_by_level_and_a_reject_ends_it(t: &Te
         .await;
     settled(t).await;
     assert_eq!(desk.history(id).await["approval"]["current_level"], 2);
+    // A restart between the levels: the approval continues where it was.
+    let desk = desk.restart(t).await;
     // Level 2 needs both finance approvers.
     desk.tap(&desk.cards_to("zhao.min").remove(0), "zhao.min", "approve")
         .await;
@@ -395,4 +408,68 @@ async fn a_multi_level_approval_moves_level_by_level_and_a_reject_ends_it(t: &Te
 on_both_backends!(
     a_multi_level_approval_moves_level_by_level_and_a_reject_ends_it,
     super::a_multi_level_approval_moves_level_by_level_and_a_reject_ends_it
+);
+
+async fn simultaneous_taps_are_decided_one_at_a_time(t: &TestDb) {
+    let desk = Desk::start(t).await;
+    // Any-one level: both approvers tap at once; one decides, the other is refused.
+    let (_, started) = desk.request(&discount(20.0, 120_000.0)).await;
+    let any = started["id"].as_i64().unwrap();
+    settled(t).await;
+    let (wang, li) = (
+        desk.cards_to("wang.fang").remove(0),
+        desk.cards_to("li.lei").remove(0),
+    );
+    tokio::join!(
+        desk.tap(&wang, "wang.fang", "approve"),
+        desk.tap(&li, "li.lei", "approve")
+    );
+    settled(t).await;
+    let history = desk.history(any).await;
+    assert_eq!(history["approval"]["status"], "approved");
+    let decided = history["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| !s["decision"].is_null())
+        .count();
+    assert_eq!(decided, 1, "the first tap wins");
+    assert_eq!(desk.cards_to("alice").len(), 1);
+
+    // All-must-approve level: both taps count and the level finishes once.
+    let (_, started) = desk.request(&discount(35.0, 50_000.0)).await;
+    let all = started["id"].as_i64().unwrap();
+    settled(t).await;
+    desk.tap(&desk.cards_to("boss").remove(0), "boss", "approve")
+        .await;
+    settled(t).await;
+    let (zhao, qian) = (
+        desk.cards_to("zhao.min").remove(0),
+        desk.cards_to("qian.jun").remove(0),
+    );
+    tokio::join!(
+        desk.tap(&zhao, "zhao.min", "approve"),
+        desk.tap(&qian, "qian.jun", "approve")
+    );
+    settled(t).await;
+    let history = desk.history(all).await;
+    assert_eq!(history["approval"]["status"], "approved");
+    let decided: Vec<&str> = history["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "approval.decided")
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(decided.len(), 1, "the approval ends once");
+    assert_eq!(
+        desk.cards_to("alice").len(),
+        2,
+        "one decision message per approval"
+    );
+    desk.app.stop().await;
+}
+on_both_backends!(
+    simultaneous_taps_are_decided_one_at_a_time,
+    super::simultaneous_taps_are_decided_one_at_a_time
 );
