@@ -1,7 +1,7 @@
 //! Approval rules: who must approve a request (a discount, a contract), level after level.
 //! The first rule, in file order, whose `when` holds gives the levels.
 
-use std::{collections::HashMap, fmt};
+use std::fmt;
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -12,7 +12,7 @@ use super::{
     expression::{self, Expression, Failure},
     facts::ApprovalFacts,
     file::{Entry, RawApprovalRule, RawLevel},
-    report::Report,
+    report::{Report, RuleNames},
     roles::{Roles, USER_ID_RULE, is_user_id},
 };
 
@@ -191,24 +191,13 @@ pub(super) fn compile(
     roles: &Roles,
     report: &mut Report<'_>,
 ) -> Vec<ApprovalRule> {
-    // Name → (index, line) of the rule that used it first.
-    let mut names: HashMap<String, (usize, usize)> = HashMap::new();
+    let mut names = RuleNames::new("approval", "the request's history");
     let mut rules = Vec::with_capacity(entries.len());
     for Entry { at, span, raw } in entries {
         let before = report.len();
         let name_span = raw.name.span();
         let name = raw.name.into_inner();
-        if name.trim().is_empty() {
-            let reason =
-                "`name` is empty; every rule needs a name for logs and the request's history";
-            report.add(name_span, Some(&at), reason);
-        } else if let Some((index, line)) = names.get(&name) {
-            let reason =
-                format!("the name \"{name}\" is already used by approval[{index}] on line {line}");
-            report.add(name_span, Some(&at), reason);
-        } else {
-            names.insert(name.clone(), (at.index, report.line(&name_span)));
-        }
+        names.check(&name, name_span, &at, report);
         let when = compile_when(raw.when, &span, &at, report);
         let levels = compile_levels(raw.levels, roles, &at, report);
         if let (Some(when), true) = (when, report.len() == before) {

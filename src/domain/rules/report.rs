@@ -64,3 +64,48 @@ impl<'a> Report<'a> {
         Err(RulesError::Invalid(self.problems))
     }
 }
+
+/// Rule names of one section seen so far: every rule needs a name, used once in its section.
+pub(super) struct RuleNames {
+    section: &'static str,
+    /// What the name is shown in, for the "empty name" message.
+    shown_in: &'static str,
+    /// Name → (index, line) of the rule that used it first.
+    seen: std::collections::HashMap<String, (usize, usize)>,
+}
+
+impl RuleNames {
+    pub(super) fn new(section: &'static str, shown_in: &'static str) -> Self {
+        Self {
+            section,
+            shown_in,
+            seen: std::collections::HashMap::new(),
+        }
+    }
+
+    /// Reports an empty or repeated `name` of the rule `at`.
+    pub(super) fn check(
+        &mut self,
+        name: &str,
+        span: Range<usize>,
+        at: &RuleRef,
+        report: &mut Report<'_>,
+    ) {
+        if name.trim().is_empty() {
+            let reason = format!(
+                "`name` is empty; every rule needs a name for logs and {}",
+                self.shown_in
+            );
+            report.add(span, Some(at), reason);
+        } else if let Some((index, line)) = self.seen.get(name) {
+            let reason = format!(
+                "the name \"{name}\" is already used by {}[{index}] on line {line}",
+                self.section
+            );
+            report.add(span, Some(at), reason);
+        } else {
+            self.seen
+                .insert(name.to_owned(), (at.index, report.line(&span)));
+        }
+    }
+}

@@ -1,8 +1,6 @@
 //! Tagging rules: which corp tags a new customer gets, and which rules gave each tag so the
 //! customer's timeline can say why.
 
-use std::collections::HashMap;
-
 use toml::Spanned;
 
 use super::{
@@ -10,7 +8,7 @@ use super::{
     error::RuleRef,
     facts::{Subject, TaggingFacts},
     file::{Entry, RawTaggingRule},
-    report::Report,
+    report::{Report, RuleNames},
     tag::TagName,
 };
 
@@ -74,24 +72,13 @@ pub(super) fn compile(
     entries: Vec<Entry<RawTaggingRule>>,
     report: &mut Report<'_>,
 ) -> Vec<TaggingRule> {
-    // Name → (index, line) of the rule that used it first.
-    let mut names: HashMap<String, (usize, usize)> = HashMap::new();
+    let mut names = RuleNames::new("tagging", "the customer timeline");
     let mut rules = Vec::with_capacity(entries.len());
     for Entry { at, span, raw } in entries {
         let before = report.len();
         let name_span = raw.name.span();
         let name = raw.name.into_inner();
-        if name.trim().is_empty() {
-            let reason =
-                "`name` is empty; every rule needs a name for logs and the customer timeline";
-            report.add(name_span, Some(&at), reason);
-        } else if let Some((index, line)) = names.get(&name) {
-            let reason =
-                format!("the name \"{name}\" is already used by tagging[{index}] on line {line}");
-            report.add(name_span, Some(&at), reason);
-        } else {
-            names.insert(name.clone(), (at.index, report.line(&name_span)));
-        }
+        names.check(&name, name_span, &at, report);
         let conditions = condition::compile(raw.when, &span, &at, report);
         let tags = compile_tags(raw.tags, &at, report);
         if report.len() == before {
