@@ -16,13 +16,14 @@ use crate::{
     audit,
     domain::approval::store,
     pipeline::clock::now_ms,
-    platform::approvals::{ApprovalRequest, Approvals, RequestError, Started},
+    platform::approvals::{ApprovalRequest, Approvals, RequestError, Started, WithdrawError},
 };
 
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/api/v1/approvals", post(start))
         .route("/api/v1/approvals/{id}", get(history))
+        .route("/api/v1/approvals/{id}/withdraw", post(withdraw))
         .route_layer(middleware::from_fn_with_state(state, require_token))
 }
 
@@ -51,6 +52,44 @@ async fn start(
         })?;
     state.wake_outbox.notify_waiters();
     Ok((StatusCode::CREATED, Json(started)))
+}
+
+/// `{"requester": "<user id>"}`: who withdraws; only the requester may.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Withdrawal {
+    requester: String,
+}
+
+async fn withdraw(
+    State(state): State<AppState>,
+    id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
+    body: Result<Json<Withdrawal>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Path(id) = id.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let Json(body) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let approvals = Approvals {
+        db: &state.db,
+        rules: &state.rules,
+        templates: &state.templates,
+        wecom: &state.wecom,
+        locale: &state.config.templates.locale,
+        public_base_url: &state.config.server.public_base_url,
+    };
+    approvals
+        .withdraw(id, &body.requester, "admin-api", now_ms())
+        .await
+        .map_err(|e| match e {
+            WithdrawError::NotFound(_) => ApiError::NotFound(e.to_string()),
+            WithdrawError::NotRequester(_) => ApiError::BadRequest(e.to_string()),
+            WithdrawError::Decided(_) => ApiError::Conflict(e.to_string()),
+            WithdrawError::Database(e) | WithdrawError::Request(RequestError::Database(e)) => {
+                ApiError::Internal(e)
+            }
+            WithdrawError::Request(other) => ApiError::BadRequest(other.to_string()),
+        })?;
+    state.wake_outbox.notify_waiters();
+    Ok(Json(json!({ "id": id, "status": "withdrawn" })))
 }
 
 /// The approval, its steps, and every audit entry about it, oldest first.

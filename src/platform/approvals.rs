@@ -207,6 +207,78 @@ impl Approvals<'_> {
     }
 }
 
+/// Why an approval was not withdrawn.
+#[derive(Debug, thiserror::Error)]
+pub enum WithdrawError {
+    #[error("no approval {0}")]
+    NotFound(i64),
+    #[error("only the requester `{0}` can withdraw the approval")]
+    NotRequester(String),
+    #[error("the approval is {0} already")]
+    Decided(String),
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    #[error(transparent)]
+    Database(#[from] sea_orm::DbErr),
+}
+
+impl Approvals<'_> {
+    /// Withdraws pending approval `id` at its requester's wish: the approval ends as withdrawn
+    /// and the open cards of its current level show "withdrawn".
+    pub async fn withdraw(
+        &self,
+        id: i64,
+        requester: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<(), WithdrawError> {
+        let txn = self.db.begin().await?;
+        let approval = store::lock(&txn, id)
+            .await?
+            .ok_or(WithdrawError::NotFound(id))?;
+        if !approval.requester.eq_ignore_ascii_case(requester) {
+            return Err(WithdrawError::NotRequester(approval.requester));
+        }
+        if approval.status != store::status::PENDING {
+            return Err(WithdrawError::Decided(approval.status));
+        }
+        store::finish(&txn, id, store::status::WITHDRAWN, now).await?;
+        let cards = Cards {
+            templates: self.templates,
+            locale: self.locale,
+            public_base_url: self.public_base_url,
+        };
+        let open = store::steps(&txn, id)
+            .await?
+            .into_iter()
+            .filter(|step| step.level == approval.current_level && step.decision.is_none());
+        for step in open {
+            let Some(key) = step.card_key else { continue };
+            let card = cards.request_card(
+                &approval,
+                step.level,
+                &step.approver,
+                Some((store::status::WITHDRAWN, &approval.requester_name, now)),
+            )?;
+            message::update(&txn, &key, &card, None, now)
+                .await
+                .map_err(|e| RequestError::Invalid(e.to_string()))?;
+        }
+        let detail = json!({ "requester": requester, "level": approval.current_level });
+        audit::record(
+            &txn,
+            now,
+            actor,
+            "approval.withdrawn",
+            ("approval", &id.to_string()),
+            &detail,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+}
+
 /// The requester as WeCom knows them; `None` when the app cannot see them.
 async fn user(app: &super::wecom::WecomApp, userid: &str) -> Result<Option<User>, RequestError> {
     match app.client.get_user(userid).await {

@@ -473,3 +473,57 @@ on_both_backends!(
     simultaneous_taps_are_decided_one_at_a_time,
     super::simultaneous_taps_are_decided_one_at_a_time
 );
+
+async fn the_requester_withdraws_and_the_open_cards_say_so(t: &TestDb) {
+    let desk = Desk::start(t).await;
+    let (_, started) = desk.request(&discount(20.0, 120_000.0)).await;
+    let id = started["id"].as_i64().unwrap();
+    settled(t).await;
+    let withdraw = |requester: &'static str| {
+        let url = format!("{}/api/v1/approvals/{id}/withdraw", desk.app.address);
+        let client = desk.app.client.clone();
+        async move {
+            client
+                .post(url)
+                .bearer_auth(TOKEN)
+                .json(&json!({ "requester": requester }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(
+        withdraw("wang.fang").await,
+        StatusCode::BAD_REQUEST,
+        "only the requester"
+    );
+    assert_eq!(withdraw("alice").await, StatusCode::OK);
+    assert_eq!(withdraw("alice").await, StatusCode::CONFLICT);
+    settled(t).await;
+    let updates = desk.fake.card_updates();
+    assert_eq!(updates.len(), 2, "both open cards");
+    for update in &updates {
+        let text = update.body["template_card"]["replace_text"]
+            .as_str()
+            .unwrap();
+        assert!(text.contains("撤回"), "{text}");
+    }
+    let history = desk.history(id).await;
+    assert_eq!(history["approval"]["status"], "withdrawn");
+    // A tap after the withdrawal changes nothing.
+    desk.tap(&desk.cards_to("li.lei").remove(0), "li.lei", "approve")
+        .await;
+    settled(t).await;
+    let history = desk.history(id).await;
+    assert_eq!(history["approval"]["status"], "withdrawn");
+    assert!(
+        desk.cards_to("alice").is_empty(),
+        "a withdrawal is not a decision"
+    );
+    desk.app.stop().await;
+}
+on_both_backends!(
+    the_requester_withdraws_and_the_open_cards_say_so,
+    super::the_requester_withdraws_and_the_open_cards_say_so
+);

@@ -309,6 +309,7 @@ async fn openapi_document_describes_every_admin_route() {
         ("post", "/api/v1/channel-codes"),
         ("post", "/api/v1/approvals"),
         ("get", "/api/v1/approvals/{id}"),
+        ("post", "/api/v1/approvals/{id}/withdraw"),
     ] {
         assert!(
             paths.get(path).and_then(|p| p.get(method)).is_some(),
@@ -326,7 +327,7 @@ async fn openapi_document_describes_every_admin_route() {
         assert_ne!(status, StatusCode::NOT_FOUND, "{method} {path}");
         assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
     }
-    assert_eq!(paths.len(), 11, "a documented path has no test here");
+    assert_eq!(paths.len(), 12, "a documented path has no test here");
     app.stop().await;
 }
 
