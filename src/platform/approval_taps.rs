@@ -51,11 +51,6 @@ impl EventHandler for ApprovalTaps {
             tracing::info!(task_id = %tap.task_id, "tap on a card salesbot did not send");
             return Ok(());
         };
-        // Every tap brings a fresh single-use code for updating the card.
-        if let Some(code) = &tap.response_code {
-            card_store::offer_response_code(db, PLATFORM, &event.tenant, &tap.task_id, code, now)
-                .await?;
-        }
         let Some((approval_id, level)) = approval_card(&card.subject) else {
             return Ok(());
         };
@@ -74,7 +69,15 @@ impl EventHandler for ApprovalTaps {
         cx.decide().await.map_err(|e| match e {
             RequestError::Database(e) => HandlerError::Database(e),
             other => HandlerError::Permanent(other.to_string()),
-        })
+        })?;
+        // Every tap brings a fresh single-use code for updating the card. Kept last: the card
+        // row is then locked only just before the commit, never while this transaction waits
+        // for an outbox row a dispatcher is recording (on PostgreSQL that wait was a deadlock).
+        if let Some(code) = &tap.response_code {
+            card_store::offer_response_code(db, PLATFORM, &event.tenant, &tap.task_id, code, now)
+                .await?;
+        }
+        Ok(())
     }
 }
 

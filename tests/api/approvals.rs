@@ -299,15 +299,44 @@ impl Desk {
     }
 }
 
+/// Waits until every event is handled and every message sent; panics with what is not.
 async fn settled(t: &TestDb) {
-    assert!(
-        t.wait_for_count("SELECT COUNT(*) FROM inbox WHERE state <> 'done'", 0)
+    let done = t
+        .wait_for_count("SELECT COUNT(*) FROM inbox WHERE state <> 'done'", 0)
+        .await
+        && t.wait_for_count("SELECT COUNT(*) FROM outbox WHERE state = 'pending'", 0)
+            .await;
+    if !done {
+        use sea_orm::ConnectionTrait;
+        let rows = t
+            .db
+            .query_all_raw(sea_orm::Statement::from_string(
+                t.db.get_database_backend(),
+                "SELECT kind, idempotency_key, attempts, last_error FROM outbox WHERE state = 'pending'",
+            ))
             .await
-    );
-    assert!(
-        t.wait_for_count("SELECT COUNT(*) FROM outbox WHERE state = 'pending'", 0)
+            .unwrap();
+        let pending: Vec<String> = rows
+            .iter()
+            .map(|row| {
+                format!(
+                    "{} {} attempts={} {:?}",
+                    row.try_get::<String>("", "kind").unwrap(),
+                    row.try_get::<String>("", "idempotency_key").unwrap(),
+                    row.try_get::<i32>("", "attempts").unwrap(),
+                    row.try_get::<Option<String>>("", "last_error").unwrap()
+                )
+            })
+            .collect();
+        let events: Vec<_> = t
+            .inbox_events()
             .await
-    );
+            .into_iter()
+            .filter(|e| e.state != "done")
+            .map(|e| (e.kind, e.state, e.attempts, e.last_error))
+            .collect();
+        panic!("not settled: events {events:#?}, messages {pending:#?}");
+    }
 }
 
 async fn a_tap_decides_an_any_one_level_and_the_requester_hears_once(t: &TestDb) {
@@ -340,6 +369,7 @@ async fn a_tap_decides_an_any_one_level_and_the_requester_hears_once(t: &TestDb)
     // The other approver taps late, twice: nothing changes, and each refusal is audited.
     let li = desk.cards_to("li.lei").remove(0);
     desk.tap(&li, "li.lei", "reject").await;
+    settled(t).await;
     desk.tap(&wang, "wang.fang", "approve").await;
     settled(t).await;
     let history = desk.history(id).await;
