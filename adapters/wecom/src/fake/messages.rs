@@ -82,6 +82,7 @@ impl State {
         }
         self.messages.push(SentMessage {
             msgid: msgid.clone(),
+            received_at: Instant::now(),
             response_code: response_code.clone(),
             recipients,
             body: Value::Object(body.clone()),
@@ -138,6 +139,7 @@ impl State {
             msgid,
             response_code: code.to_owned(),
             body: Value::Object(body.clone()),
+            received_at: Instant::now(),
         });
         Ok(fields(json!({ "invaliduser": invalid })))
     }

@@ -27,6 +27,8 @@ pub struct RecordedRequest {
 pub struct SentMessage {
     /// The msgid answered.
     pub msgid: String,
+    /// When the fake accepted it.
+    pub received_at: std::time::Instant,
     /// The response_code answered, for interactive cards.
     pub response_code: Option<String>,
     /// Valid `touser` recipients, lower-cased.
@@ -62,6 +64,8 @@ pub struct UpdatedCard {
     pub response_code: String,
     /// The request body.
     pub body: Value,
+    /// When the fake accepted it, for measuring how long an update took to arrive.
+    pub received_at: std::time::Instant,
 }
 
 /// A contact way `add_contact_way` created.
