@@ -33,14 +33,7 @@ async fn start(
     body: Result<Json<ApprovalRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Started>), ApiError> {
     let Json(request) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let approvals = Approvals {
-        db: &state.db,
-        rules: &state.rules,
-        templates: &state.templates,
-        wecom: &state.wecom,
-        locale: &state.config.templates.locale,
-        public_base_url: &state.config.server.public_base_url,
-    };
+    let approvals = approvals(&state);
     let started = approvals
         .start(&request, "admin-api", now_ms())
         .await
@@ -68,14 +61,7 @@ async fn withdraw(
 ) -> Result<Json<Value>, ApiError> {
     let Path(id) = id.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let Json(body) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let approvals = Approvals {
-        db: &state.db,
-        rules: &state.rules,
-        templates: &state.templates,
-        wecom: &state.wecom,
-        locale: &state.config.templates.locale,
-        public_base_url: &state.config.server.public_base_url,
-    };
+    let approvals = approvals(&state);
     approvals
         .withdraw(id, &body.requester, "admin-api", now_ms())
         .await
@@ -90,6 +76,18 @@ async fn withdraw(
         })?;
     state.wake_outbox.notify_waiters();
     Ok(Json(json!({ "id": id, "status": "withdrawn" })))
+}
+
+/// The approvals service over the app's database, rules, templates and WeCom apps.
+fn approvals(state: &AppState) -> Approvals<'_> {
+    Approvals {
+        db: &state.db,
+        rules: &state.rules,
+        templates: &state.templates,
+        wecom: &state.wecom,
+        locale: &state.config.templates.locale,
+        public_base_url: &state.config.server.public_base_url,
+    }
 }
 
 /// The approval, its steps, and every audit entry about it, oldest first.

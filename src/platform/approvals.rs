@@ -90,6 +90,15 @@ pub struct Approvals<'a> {
 }
 
 impl Approvals<'_> {
+    /// The approval cards in this service's templates and locale.
+    fn cards(&self) -> Cards<'_> {
+        Cards {
+            templates: self.templates,
+            locale: self.locale,
+            public_base_url: self.public_base_url,
+        }
+    }
+
     /// Routes, stores and announces `request`; `actor` is recorded in the audit log.
     pub async fn start(
         &self,
@@ -176,11 +185,7 @@ impl Approvals<'_> {
         let row = store::get(&txn, id)
             .await?
             .ok_or(sea_orm::DbErr::RecordNotFound(format!("approval {id}")))?;
-        let cards = Cards {
-            templates: self.templates,
-            locale: self.locale,
-            public_base_url: self.public_base_url,
-        };
+        let cards = self.cards();
         cards
             .ask_level(&txn, &row, 1, &levels[0].approvers, None, now)
             .await?;
@@ -243,11 +248,7 @@ impl Approvals<'_> {
             return Err(WithdrawError::Decided(approval.status));
         }
         store::finish(&txn, id, store::status::WITHDRAWN, now).await?;
-        let cards = Cards {
-            templates: self.templates,
-            locale: self.locale,
-            public_base_url: self.public_base_url,
-        };
+        let cards = self.cards();
         let open = store::steps(&txn, id)
             .await?
             .into_iter()

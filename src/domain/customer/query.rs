@@ -160,7 +160,7 @@ struct TagLabelRow {
     label: String,
 }
 
-/// Values bound so far; `push` answers the placeholder of the value it adds.
+/// Values bound so far; `push` answers the `$n` that stands for the value it adds.
 #[derive(Default)]
 struct Params(Vec<Value>);
 

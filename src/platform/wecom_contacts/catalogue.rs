@@ -46,8 +46,21 @@ pub async fn refresh(
     Ok(())
 }
 
+/// Reads the catalogue from WeCom if this tenant's has never been read.
+pub async fn ensure_loaded(
+    db: &impl ConnectionTrait,
+    client: &WecomClient,
+    tenant: &str,
+    now: i64,
+) -> Result<(), HandlerError> {
+    if !tag::is_loaded(db, tenant).await? {
+        refresh(db, client, tenant, now).await?;
+    }
+    Ok(())
+}
+
 /// The id of tag `name` in group `group`, creating the tag (and the group) in WeCom when the
-/// corp does not have it yet.
+/// corp does not have it yet. The catalogue is loaded already ([`ensure_loaded`]).
 pub async fn resolve(
     db: &impl ConnectionTrait,
     client: &WecomClient,
@@ -56,9 +69,6 @@ pub async fn resolve(
     name: &str,
     now: i64,
 ) -> Result<CatalogueTag, HandlerError> {
-    if !tag::is_loaded(db, tenant).await? {
-        refresh(db, client, tenant, now).await?;
-    }
     if let Some(tag_id) = tag::find(db, tenant, group, name).await? {
         return Ok(CatalogueTag {
             tag_id,

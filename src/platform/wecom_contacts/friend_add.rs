@@ -70,10 +70,13 @@ impl EventHandler for FriendAdded {
         let rep = rep(app, &change.user_id).await?;
         let state = state(&change, detail);
         let add_way = follow(detail, &change.user_id).and_then(|f| f.add_way);
-        for tagging in contacts
+        let taggings = contacts
             .rules
-            .tags_for(&facts(detail, &rep, &state, add_way))
-        {
+            .tags_for(&facts(detail, &rep, &state, add_way));
+        if !taggings.is_empty() {
+            catalogue::ensure_loaded(db, &app.client, &event.tenant, now).await?;
+        }
+        for tagging in taggings {
             let tag = catalogue::resolve(
                 db,
                 &app.client,
