@@ -9,6 +9,7 @@ use tokio::{net::TcpListener, sync::Notify, task::JoinSet};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
+    approvals::{Approvals, dingtalk_taps, reminders, wecom_taps},
     cards::Templates,
     config::Config,
     db,
@@ -18,7 +19,6 @@ use crate::{
     pipeline::{self, Dispatcher, Handlers, Scheduler, Worker, housekeeping},
     platform::{
         self, Platforms,
-        approval_taps::{self, ApprovalTaps},
         dingtalk::DingtalkApps,
         dingtalk_delivery::DingtalkDelivery,
         dingtalk_stream,
@@ -27,10 +27,13 @@ use crate::{
         wecom_delivery::WecomDelivery,
         wecom_groups,
     },
+    webhooks::{self, WebhookDelivery, Webhooks},
 };
 
 /// How often the housekeeping job deletes finished rows past retention.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
+/// How often approvers' waiting cards are checked for reminders and escalations.
+const REMINDERS_EVERY: Duration = Duration::from_secs(60);
 
 /// What every request handler and background task shares.
 #[derive(Clone)]
@@ -50,6 +53,10 @@ pub struct AppState {
     pub templates: Arc<Templates>,
     /// The rules sales-ops wrote, checked at start.
     pub rules: Arc<Rules>,
+    /// Starting, deciding and chasing approvals.
+    pub approvals: Arc<Approvals>,
+    /// The outbound webhooks state changes are published to.
+    pub webhooks: Arc<Webhooks>,
 }
 
 /// What the domain and the platform glue plug into the pipeline.
@@ -118,6 +125,23 @@ impl Application {
         let templates = Arc::new(templates);
         let rules = Arc::new(rules);
         let mut extensions = extensions;
+        let webhooks = Arc::new(Webhooks::from_config(&config.webhooks));
+        if !webhooks.is_empty() {
+            let delivery = WebhookDelivery::new(webhooks.clone())?;
+            extensions
+                .platforms
+                .register_default(webhooks::PLATFORM, Arc::new(delivery));
+        }
+        let approvals = Arc::new(Approvals {
+            db: db.clone(),
+            rules: rules.clone(),
+            templates: templates.clone(),
+            wecom: wecom.clone(),
+            dingtalk: dingtalk.clone(),
+            locale: config.templates.locale.clone(),
+            public_base_url: config.server.public_base_url.clone(),
+            webhooks: webhooks.clone(),
+        });
         if !wecom.is_empty() {
             let delivery = WecomDelivery::new(db.clone(), wecom.clone(), metrics.clone());
             extensions
@@ -132,18 +156,14 @@ impl Application {
             };
             wecom_contacts::register(&mut extensions.handlers, Arc::new(contacts));
             wecom_groups::register(&mut extensions.handlers, wecom.clone());
-            let taps = ApprovalTaps {
-                templates: templates.clone(),
-                locale: config.templates.locale.clone(),
-                public_base_url: config.server.public_base_url.clone(),
-            };
-            approval_taps::register(&mut extensions.handlers, Arc::new(taps));
+            wecom_taps::register(&mut extensions.handlers, approvals.clone());
         }
         if !dingtalk.is_empty() {
             let delivery = DingtalkDelivery::new(db.clone(), dingtalk.clone());
             extensions
                 .platforms
                 .register_default(platform::dingtalk::PLATFORM, Arc::new(delivery));
+            dingtalk_taps::register(&mut extensions.handlers, approvals.clone());
         }
         let state = AppState {
             db,
@@ -151,6 +171,8 @@ impl Application {
             dingtalk,
             templates,
             rules,
+            approvals,
+            webhooks,
             config: Arc::new(config),
             metrics,
             wake_inbox: Arc::new(Notify::new()),
@@ -220,6 +242,15 @@ impl Application {
             PURGE_EVERY,
             Arc::new(housekeeping::Purge::days(config.pipeline.retention_days)),
         );
+        let timing = config.approvals.timing();
+        if timing.remind_after.is_some() || timing.escalate_after.is_some() {
+            let job = reminders::Reminders {
+                approvals: state.approvals.clone(),
+                timing,
+                wake_outbox: state.wake_outbox.clone(),
+            };
+            scheduler.register(reminders::JOB_NAME, REMINDERS_EVERY, Arc::new(job));
+        }
         tasks.spawn(scheduler.run(shutdown.clone()));
         let streams = dingtalk_stream::connections(
             &config.dingtalk,

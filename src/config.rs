@@ -8,6 +8,7 @@ mod error;
 mod load;
 mod platforms;
 mod secret;
+mod webhooks;
 
 use std::{net::SocketAddr, path::PathBuf};
 
@@ -20,6 +21,7 @@ pub use platforms::{
     WECOM_API_BASE, WecomConfig, valid_tenant,
 };
 pub use secret::Secret;
+pub use webhooks::WebhookConfig;
 
 /// The whole configuration. Unknown keys anywhere are an error, so a typo never goes unnoticed.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -34,8 +36,44 @@ pub struct Config {
     pub wecom: Vec<WecomConfig>,
     /// `[[dingtalk]]`: the DingTalk apps, one table each. Default none.
     pub dingtalk: Vec<DingtalkConfig>,
+    /// `[[webhooks]]`: the receivers of signed event POSTs, one table each. Default none.
+    pub webhooks: Vec<WebhookConfig>,
     pub templates: TemplatesConfig,
     pub rules: RulesConfig,
+    pub approvals: ApprovalsConfig,
+}
+
+/// `[approvals]`: how long approvers may leave a card before they are reminded, and before
+/// their manager is asked in their place (docs/rules.md). `0` turns either off.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApprovalsConfig {
+    /// Minutes after the card before approval_reminder. Default 240 (4 hours);
+    /// `SALESBOT_APPROVALS__REMIND_AFTER_MINS`.
+    pub remind_after_mins: u64,
+    /// Minutes after the card before the approver's manager gets one too. Default 1440
+    /// (24 hours); `SALESBOT_APPROVALS__ESCALATE_AFTER_MINS`.
+    pub escalate_after_mins: u64,
+}
+
+impl Default for ApprovalsConfig {
+    fn default() -> Self {
+        Self {
+            remind_after_mins: 240,
+            escalate_after_mins: 1440,
+        }
+    }
+}
+
+impl ApprovalsConfig {
+    /// The reminder job's timing.
+    pub fn timing(&self) -> crate::approvals::reminders::Timing {
+        let after = |mins: u64| (mins > 0).then(|| std::time::Duration::from_secs(mins * 60));
+        crate::approvals::reminders::Timing {
+            remind_after: after(self.remind_after_mins),
+            escalate_after: after(self.escalate_after_mins),
+        }
+    }
 }
 
 /// `[rules]`: the rules sales-ops write (docs/rules.md).
@@ -310,7 +348,8 @@ impl Config {
             return invalid("templates.locale", "must be one of zh-CN, en");
         }
         platforms::validate_wecom(&self.wecom)?;
-        platforms::validate_dingtalk(&self.dingtalk)
+        platforms::validate_dingtalk(&self.dingtalk)?;
+        webhooks::validate_webhooks(&self.webhooks, p.lease_secs)
     }
 }
 

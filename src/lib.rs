@@ -5,6 +5,7 @@
 //! (callback → inbox → workers → outbox → platforms).
 
 pub mod app;
+pub mod approvals;
 pub mod audit;
 pub mod cards;
 pub mod cli;
@@ -16,3 +17,4 @@ pub mod metrics;
 pub mod pipeline;
 pub mod platform;
 pub mod telemetry;
+pub mod webhooks;

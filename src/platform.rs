@@ -2,8 +2,6 @@
 //! DingTalk) registers a [`Delivery`] under its name; [`Platforms`] routes each outbox message
 //! to the one its `platform` column names.
 
-pub mod approval_taps;
-pub mod approvals;
 pub mod card_channel;
 pub mod dingtalk;
 pub mod dingtalk_delivery;

@@ -433,3 +433,110 @@ fn invalid_dingtalk_tables_name_the_key() {
         assert!(err.to_string().contains(key), "{key}: {err}");
     }
 }
+
+const WEBHOOK: &str = r#"
+[[webhooks]]
+name = "crm"
+url = "https://crm.example.com/hooks/salesbot"
+secret = "env:CRM_HOOK_SECRET"
+"#;
+
+#[test]
+fn webhooks_load_with_defaults_and_filters() {
+    let env = [("CRM_HOOK_SECRET", "whsec-SECRET-3")];
+    let c = load(Some(WEBHOOK), &env).unwrap().config;
+    let hook = &c.webhooks[0];
+    assert_eq!(
+        (hook.name.as_str(), hook.url.as_str()),
+        ("crm", "https://crm.example.com/hooks/salesbot")
+    );
+    assert_eq!(hook.secret.expose(), "whsec-SECRET-3");
+    assert!(hook.events.is_empty() && hook.tenants.is_empty());
+    assert_eq!(hook.timeout_secs, 10);
+
+    let filtered = format!(
+        "{WEBHOOK}events = [\"approval.\", \"customer.added\"]\ntenants = [\"acme\"]\n\
+         timeout_secs = 5\n"
+    );
+    let c = load(
+        Some(&filtered),
+        &[
+            ("CRM_HOOK_SECRET", "s"),
+            ("SALESBOT_WEBHOOKS__0__URL", "http://10.0.0.5:9000/in"),
+        ],
+    )
+    .unwrap()
+    .config;
+    let hook = &c.webhooks[0];
+    assert_eq!(hook.events, ["approval.", "customer.added"]);
+    assert_eq!(hook.tenants, ["acme"]);
+    assert_eq!(hook.timeout_secs, 5);
+    assert_eq!(hook.url, "http://10.0.0.5:9000/in");
+}
+
+#[test]
+fn webhook_secrets_never_appear_in_debug_or_serialized_output() {
+    let c = load(Some(WEBHOOK), &[("CRM_HOOK_SECRET", "whsec-SECRET-3")])
+        .unwrap()
+        .config;
+    let printed = format!("{c:?}{}", toml::to_string(&c).unwrap());
+    assert!(!printed.contains("SECRET"), "{printed}");
+    assert!(printed.contains("[redacted]"), "{printed}");
+}
+
+#[test]
+fn invalid_webhook_tables_name_the_key() {
+    let env = [("CRM_HOOK_SECRET", "s")];
+    let url = "url = \"https://crm.example.com/hooks/salesbot\"";
+    for (from, to, key) in [
+        (url, "url = \"ftp://crm.example.com/x\"", "webhooks[0].url"),
+        (url, "url = \"crm.example.com/x\"", "webhooks[0].url"),
+        (url, "url = \"https://\"", "webhooks[0].url"),
+        ("name = \"crm\"", "name = \"CRM hook\"", "webhooks[0].name"),
+        ("name = \"crm\"", "name = \"\"", "webhooks[0].name"),
+        (
+            "name = \"crm\"",
+            &format!("name = \"{}\"", "a".repeat(33)),
+            "webhooks[0].name",
+        ),
+        (url, &format!("{url}\nurll = \"x\""), "webhooks[0].urll"),
+        (
+            url,
+            &format!("{url}\nevents = [\"\"]"),
+            "webhooks[0].events[0]",
+        ),
+        (
+            url,
+            &format!("{url}\ntenants = [\"acme\", \"Acme\"]"),
+            "webhooks[0].tenants[1]",
+        ),
+        (
+            url,
+            &format!("{url}\ntimeout_secs = 0"),
+            "webhooks[0].timeout_secs",
+        ),
+        (
+            url,
+            &format!("{url}\ntimeout_secs = 60"),
+            "webhooks[0].timeout_secs",
+        ),
+        (
+            "secret = \"env:CRM_HOOK_SECRET\"\n",
+            "",
+            "webhooks[0].secret",
+        ),
+        ("name = \"crm\"\n", "", "webhooks[0].name"),
+    ] {
+        let toml = WEBHOOK.replace(from, to);
+        let err = load(Some(&toml), &env).unwrap_err();
+        assert!(err.to_string().contains(key), "{key}: {err}");
+    }
+    let twice = format!("{WEBHOOK}{WEBHOOK}");
+    let err = load(Some(&twice), &env).unwrap_err();
+    assert!(
+        err.to_string().contains("webhooks[1].name") && err.to_string().contains("another"),
+        "{err}"
+    );
+    let empty = load(Some(WEBHOOK), &[("CRM_HOOK_SECRET", "")]).unwrap_err();
+    assert!(empty.to_string().contains("webhooks[0].secret"), "{empty}");
+}

@@ -1,5 +1,6 @@
 //! Times as people read them in cards and messages: `YYYY-MM-DD HH:MM` in China Standard Time
-//! (UTC+8, no daylight saving), where WeCom and DingTalk users are.
+//! (UTC+8, no daylight saving), where WeCom and DingTalk users are; and as machines read them,
+//! RFC 3339 in UTC.
 
 /// The offset of China Standard Time from UTC, in milliseconds.
 const CST_OFFSET_MS: i64 = 8 * 3600 * 1000;
@@ -14,6 +15,21 @@ pub fn local_minute(at: i64) -> String {
         "{year:04}-{month:02}-{day:02} {:02}:{:02}",
         minute_of_day / 60,
         minute_of_day % 60
+    )
+}
+
+/// `at` (epoch ms) as an RFC 3339 UTC timestamp with milliseconds, `YYYY-MM-DDTHH:MM:SS.mmmZ`,
+/// for machines (webhook bodies) rather than people.
+pub fn utc_rfc3339(at: i64) -> String {
+    let days = at.div_euclid(86_400_000);
+    let ms_of_day = at.rem_euclid(86_400_000);
+    let (year, month, day) = civil_from_days(days);
+    let (seconds, ms) = (ms_of_day / 1000, ms_of_day % 1000);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{ms:03}Z",
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60
     )
 }
 
@@ -33,7 +49,7 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 
 #[cfg(test)]
 mod tests {
-    use super::local_minute;
+    use super::{local_minute, utc_rfc3339};
 
     #[test]
     fn formats_in_china_standard_time() {
@@ -43,5 +59,13 @@ mod tests {
         // A leap day, just before midnight local time.
         assert_eq!(local_minute(1_709_222_340_000), "2024-02-29 23:59");
         assert_eq!(local_minute(-1), "1970-01-01 07:59");
+    }
+
+    #[test]
+    fn formats_utc_for_machines() {
+        assert_eq!(utc_rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(utc_rfc3339(1_795_773_946_123), "2026-11-27T10:05:46.123Z");
+        assert_eq!(utc_rfc3339(1_709_251_199_999), "2024-02-29T23:59:59.999Z");
+        assert_eq!(utc_rfc3339(-1), "1969-12-31T23:59:59.999Z");
     }
 }

@@ -13,10 +13,10 @@ use serde_json::{Value, json};
 use super::{ApiError, admin::require_token};
 use crate::{
     app::AppState,
+    approvals::{ApprovalRequest, RequestError, Started, WithdrawError},
     audit,
     domain::approval::store,
     pipeline::clock::now_ms,
-    platform::approvals::{ApprovalRequest, Approvals, RequestError, Started, WithdrawError},
 };
 
 pub fn router(state: AppState) -> Router<AppState> {
@@ -33,8 +33,8 @@ async fn start(
     body: Result<Json<ApprovalRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Started>), ApiError> {
     let Json(request) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let approvals = approvals(&state);
-    let started = approvals
+    let started = state
+        .approvals
         .start(&request, "admin-api", now_ms())
         .await
         .map_err(|e| match e {
@@ -61,8 +61,8 @@ async fn withdraw(
 ) -> Result<Json<Value>, ApiError> {
     let Path(id) = id.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let Json(body) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let approvals = approvals(&state);
-    approvals
+    state
+        .approvals
         .withdraw(id, &body.requester, "admin-api", now_ms())
         .await
         .map_err(|e| match e {
@@ -76,18 +76,6 @@ async fn withdraw(
         })?;
     state.wake_outbox.notify_waiters();
     Ok(Json(json!({ "id": id, "status": "withdrawn" })))
-}
-
-/// The approvals service over the app's database, rules, templates and WeCom apps.
-fn approvals(state: &AppState) -> Approvals<'_> {
-    Approvals {
-        db: &state.db,
-        rules: &state.rules,
-        templates: &state.templates,
-        wecom: &state.wecom,
-        locale: &state.config.templates.locale,
-        public_base_url: &state.config.server.public_base_url,
-    }
 }
 
 /// The approval, its steps, and every audit entry about it, oldest first.

@@ -130,7 +130,8 @@ async fn record_card(
         message::SEND => {
             let channel = receipt.detail["channel"].as_str().unwrap_or_default();
             let code = receipt.detail["response_code"].as_str();
-            store::mark_sent(txn, &message.idempotency_key, channel, code, now).await
+            store::mark_sent(txn, &message.idempotency_key, channel, code, now).await?;
+            audit_card(txn, &message.idempotency_key, "card.sent", now).await
         }
         message::UPDATE => {
             let Ok(update) = serde_json::from_str::<UpdateCard>(&message.payload) else {
@@ -138,10 +139,38 @@ async fn record_card(
             };
             let content = serde_json::to_value(&update.card).unwrap_or_default();
             let status = update.card.status.as_ref().map(|s| s.key.as_str());
-            store::mark_updated(txn, &update.send_key, &content, status, now).await
+            store::mark_updated(txn, &update.send_key, &content, status, now).await?;
+            audit_card(txn, &update.send_key, "card.updated", now).await
         }
         _ => Ok(()),
     }
+}
+
+/// Records in the audit log that the card sent under `send_key` went out or changed, under
+/// what the card is about (`approval:12:level:1` → approval 12), so that thing's history shows
+/// each card with its platform id.
+async fn audit_card(
+    txn: &DatabaseTransaction,
+    send_key: &str,
+    action: &str,
+    now: i64,
+) -> Result<(), DbErr> {
+    let Some(card) = store::by_send_key(txn, send_key).await? else {
+        return Ok(());
+    };
+    let mut about = card.subject.splitn(3, ':');
+    let (Some(kind), Some(id)) = (about.next(), about.next()) else {
+        return Ok(());
+    };
+    let detail = serde_json::json!({
+        "card": card.track_id,
+        "kind": card.message_kind,
+        "recipient": card.recipient,
+        "platform": card.platform,
+        "channel": card.channel,
+        "status": card.status,
+    });
+    crate::audit::record(txn, now, "system", action, (kind, id), &detail).await
 }
 
 /// The message's payload as `T`; a payload that does not parse will never send.

@@ -7,14 +7,14 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use salesbot::{
     app::{Extensions, Startup},
-    config::{Secret, WecomConfig},
+    config::{Config, Secret, WecomConfig},
 };
 use salesbot_wecom::fake::FakeWecom;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, TestDb, on_both_backends, wait_until};
 
-const TOKEN: &str = "approvals-admin-token";
+pub(crate) const TOKEN: &str = "approvals-admin-token";
 
 const RULES: &str = r#"
 [[approval]]
@@ -35,33 +35,47 @@ sales_director = ["wang.fang"]
 finance = ["zhao.min", "qian.jun"]
 "#;
 
-struct Desk {
-    fake: FakeWecom,
-    app: TestApp,
+pub(crate) struct Desk {
+    pub(crate) fake: FakeWecom,
+    pub(crate) app: TestApp,
     _rules: tempfile::TempDir,
 }
 
 impl Desk {
-    async fn start(t: &TestDb) -> Self {
+    pub(crate) async fn start(t: &TestDb) -> Self {
+        Self::start_with(t, |_| {}).await
+    }
+
+    /// [`Desk::start`] with `configure` applied to the app's configuration.
+    pub(crate) async fn start_with(t: &TestDb, configure: impl FnOnce(&mut Config)) -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let fake = FakeWecom::start().await;
         fake.add_user(json!({ "userid": "alice", "name": "Alice", "direct_leader": ["boss"] }));
-        for userid in ["boss", "wang.fang", "li.lei", "zhao.min", "qian.jun"] {
+        // wang.fang's manager stands in when she leaves a card too long; li.lei has none.
+        fake.add_user(
+            json!({ "userid": "wang.fang", "name": "wang.fang", "direct_leader": ["director"] }),
+        );
+        for userid in ["boss", "director", "li.lei", "zhao.min", "qian.jun"] {
             fake.add_user(json!({ "userid": userid, "name": userid }));
         }
         let rules = tempfile::tempdir().unwrap();
         std::fs::write(rules.path().join("rules.toml"), RULES).unwrap();
-        Self::start_on(t, fake, rules).await
+        Self::start_on(t, fake, rules, configure).await
     }
 
     /// Stops the app and starts a new one on the same database, fake WeCom and rules.
     async fn restart(self, t: &TestDb) -> Self {
         let Self { fake, app, _rules } = self;
         app.stop().await;
-        Self::start_on(t, fake, _rules).await
+        Self::start_on(t, fake, _rules, |_| {}).await
     }
 
-    async fn start_on(t: &TestDb, fake: FakeWecom, rules: tempfile::TempDir) -> Self {
+    async fn start_on(
+        t: &TestDb,
+        fake: FakeWecom,
+        rules: tempfile::TempDir,
+        configure: impl FnOnce(&mut Config),
+    ) -> Self {
         let mut config = t.config();
         config.admin.token = Some(Secret::new(TOKEN));
         config.rules.file = Some(rules.path().join("rules.toml"));
@@ -77,6 +91,10 @@ impl Desk {
                 Secret::new("6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt"),
             )
         }];
+        // The tests run the reminder job themselves, at the moments they choose.
+        config.approvals.remind_after_mins = 0;
+        config.approvals.escalate_after_mins = 0;
+        configure(&mut config);
         let app = TestApp::spawn(config, Extensions::default(), Startup::default()).await;
         Self {
             fake,
@@ -85,7 +103,7 @@ impl Desk {
         }
     }
 
-    async fn request(&self, body: &Value) -> (StatusCode, Value) {
+    pub(crate) async fn request(&self, body: &Value) -> (StatusCode, Value) {
         let response = self
             .app
             .client
@@ -100,7 +118,7 @@ impl Desk {
     }
 }
 
-fn discount(pct: f64, amount: f64) -> Value {
+pub(crate) fn discount(pct: f64, amount: f64) -> Value {
     json!({
         "tenant": "acme", "platform": "wecom", "kind": "discount",
         "title": "云栖贸易 2027 年度订阅", "requester": "alice",
@@ -243,7 +261,12 @@ async fn unroutable_and_malformed_requests_are_refused_and_store_nothing() {
 
 impl Desk {
     /// Posts a tap on the card `message` (as WeCom sent it) by `userid` on button `key`.
-    async fn tap(&self, message: &salesbot_wecom::fake::SentMessage, userid: &str, key: &str) {
+    pub(crate) async fn tap(
+        &self,
+        message: &salesbot_wecom::fake::SentMessage,
+        userid: &str,
+        key: &str,
+    ) {
         let task_id = message.body["template_card"]["task_id"].as_str().unwrap();
         let code = self.fake.click_response_code(&message.msgid).unwrap();
         let xml = format!(
@@ -280,7 +303,7 @@ impl Desk {
         assert!(response.status().is_success());
     }
 
-    async fn history(&self, id: i64) -> Value {
+    pub(crate) async fn history(&self, id: i64) -> Value {
         self.app
             .admin(Method::GET, &format!("/api/v1/approvals/{id}"), TOKEN)
             .await
@@ -290,7 +313,7 @@ impl Desk {
     }
 
     /// The card messages sent so far to `userid`.
-    fn cards_to(&self, userid: &str) -> Vec<salesbot_wecom::fake::SentMessage> {
+    pub(crate) fn cards_to(&self, userid: &str) -> Vec<salesbot_wecom::fake::SentMessage> {
         self.fake
             .sent_messages()
             .into_iter()
@@ -300,7 +323,7 @@ impl Desk {
 }
 
 /// Waits until every event is handled and every message sent; panics with what is not.
-async fn settled(t: &TestDb) {
+pub(crate) async fn settled(t: &TestDb) {
     let done = t
         .wait_for_count("SELECT COUNT(*) FROM inbox WHERE state <> 'done'", 0)
         .await

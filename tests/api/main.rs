@@ -5,6 +5,8 @@
 
 mod helpers;
 
+mod approval_events;
+mod approval_reminders;
 mod approvals;
 mod binary;
 mod cards;
@@ -21,4 +23,5 @@ mod migrations;
 mod outbox;
 mod scheduler;
 mod tokens;
+mod webhooks;
 mod wecom;

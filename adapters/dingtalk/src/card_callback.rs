@@ -60,8 +60,8 @@ pub fn verify(
     }
 }
 
-/// A button tap on a card.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A button tap on a card; kept in the inbox as its JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CardTap {
     /// The card (`outTrackId` given when it was created).
     pub out_track_id: String,

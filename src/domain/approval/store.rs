@@ -70,6 +70,23 @@ pub struct StepRow {
     pub decision: Option<String>,
     pub decided_at: Option<i64>,
     pub card_key: Option<String>,
+    /// When the request card was enqueued: the start of the reminder and escalation clocks.
+    pub asked_at: Option<i64>,
+    pub reminded_at: Option<i64>,
+    pub reminder_key: Option<String>,
+    pub escalated_at: Option<i64>,
+    /// For a manager an idle approver's step was escalated to: that approver.
+    pub stands_for: Option<String>,
+}
+
+impl StepRow {
+    /// The cards this step was sent: the request, and the reminder if one went out.
+    pub fn card_keys(&self) -> impl Iterator<Item = &str> {
+        self.card_key
+            .iter()
+            .chain(self.reminder_key.iter())
+            .map(String::as_str)
+    }
 }
 
 /// Records a pending approval at its first level and a step per approver of every level.
@@ -146,7 +163,8 @@ pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Option<ApprovalRo
 pub async fn steps(db: &impl ConnectionTrait, id: i64) -> Result<Vec<StepRow>, DbErr> {
     StepRow::find_by_statement(stmt(
         db,
-        "SELECT level, mode, approver, decision, decided_at, card_key FROM approval_step \
+        "SELECT level, mode, approver, decision, decided_at, card_key, asked_at, reminded_at, \
+         reminder_key, escalated_at, stands_for FROM approval_step \
          WHERE approval_id = $1 ORDER BY level, id",
         [id.into()],
     ))
@@ -154,27 +172,117 @@ pub async fn steps(db: &impl ConnectionTrait, id: i64) -> Result<Vec<StepRow>, D
     .await
 }
 
-/// Records which card asks `approver` to decide `level`.
+/// Records which card asks `approver` to decide `level`, and when it was asked.
 pub async fn set_card(
     db: &impl ConnectionTrait,
     approval_id: i64,
     level: i32,
     approver: &str,
     card_key: &str,
+    now: i64,
 ) -> Result<(), DbErr> {
     db.execute_raw(stmt(
         db,
-        "UPDATE approval_step SET card_key = $4 WHERE approval_id = $1 AND level = $2 \
-         AND approver = $3",
+        "UPDATE approval_step SET card_key = $4, asked_at = $5 WHERE approval_id = $1 \
+         AND level = $2 AND approver = $3",
         [
             approval_id.into(),
             level.into(),
             approver.into(),
             card_key.into(),
+            now.into(),
         ],
     ))
     .await?;
     Ok(())
+}
+
+/// Records the reminder card sent to `approver` for `level`.
+pub async fn set_reminder(
+    db: &impl ConnectionTrait,
+    approval_id: i64,
+    level: i32,
+    approver: &str,
+    reminder_key: &str,
+    now: i64,
+) -> Result<(), DbErr> {
+    db.execute_raw(stmt(
+        db,
+        "UPDATE approval_step SET reminder_key = $4, reminded_at = $5 WHERE approval_id = $1 \
+         AND level = $2 AND approver = $3",
+        [
+            approval_id.into(),
+            level.into(),
+            approver.into(),
+            reminder_key.into(),
+            now.into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Marks `approver`'s step of `level` escalated, unless it was already (or was decided).
+/// Returns whether this call marked it: of two instances escalating at once, one does.
+pub async fn mark_escalated(
+    db: &impl ConnectionTrait,
+    approval_id: i64,
+    level: i32,
+    approver: &str,
+    now: i64,
+) -> Result<bool, DbErr> {
+    let result = db
+        .execute_raw(stmt(
+            db,
+            "UPDATE approval_step SET escalated_at = $4 WHERE approval_id = $1 AND level = $2 \
+             AND approver = $3 AND escalated_at IS NULL AND decision IS NULL",
+            [
+                approval_id.into(),
+                level.into(),
+                approver.into(),
+                now.into(),
+            ],
+        ))
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Adds `manager` to `level` in place of the idle `approver`. Returns `false` when the
+/// manager is an approver of the level already (they have a card; nothing to add).
+pub async fn add_stand_in(
+    db: &impl ConnectionTrait,
+    approval_id: i64,
+    level: i32,
+    mode: &str,
+    manager: &str,
+    approver: &str,
+) -> Result<bool, DbErr> {
+    let exists = db
+        .query_one_raw(stmt(
+            db,
+            "SELECT 1 AS one FROM approval_step WHERE approval_id = $1 AND level = $2 \
+             AND approver = $3",
+            [approval_id.into(), level.into(), manager.into()],
+        ))
+        .await?
+        .is_some();
+    if exists {
+        return Ok(false);
+    }
+    db.execute_raw(stmt(
+        db,
+        "INSERT INTO approval_step (approval_id, level, mode, approver, stands_for) \
+         VALUES ($1, $2, $3, $4, $5)",
+        [
+            approval_id.into(),
+            level.into(),
+            mode.into(),
+            manager.into(),
+            approver.into(),
+        ],
+    ))
+    .await?;
+    Ok(true)
 }
 
 /// The approval `id`, locked until the transaction ends (PostgreSQL; SQLite's transaction holds
@@ -247,4 +355,46 @@ pub async fn finish(
     ))
     .await?;
     Ok(())
+}
+
+/// A step of a pending approval's current level that is still open.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct OpenStep {
+    pub approval_id: i64,
+    pub level: i32,
+    pub approver: String,
+    pub asked_at: i64,
+    pub reminded_at: Option<i64>,
+    pub escalated_at: Option<i64>,
+    pub stands_for: Option<String>,
+}
+
+/// Open steps of pending approvals' current levels that are due a reminder (asked at or before
+/// `remind_before`, none sent yet) or an escalation (an approver's own step asked at or before
+/// `escalate_before`, not escalated yet). `None` turns either off. At most `limit`, oldest first.
+pub async fn due_steps(
+    db: &impl ConnectionTrait,
+    remind_before: Option<i64>,
+    escalate_before: Option<i64>,
+    limit: u64,
+) -> Result<Vec<OpenStep>, DbErr> {
+    let never = i64::MIN;
+    OpenStep::find_by_statement(stmt(
+        db,
+        "SELECT s.approval_id, s.level, s.approver, s.asked_at, s.reminded_at, \
+         s.escalated_at, s.stands_for FROM approval a \
+         JOIN approval_step s ON s.approval_id = a.id AND s.level = a.current_level \
+         WHERE a.status = $1 AND s.decision IS NULL AND s.asked_at IS NOT NULL \
+         AND ((s.reminded_at IS NULL AND s.asked_at <= $2) \
+           OR (s.escalated_at IS NULL AND s.stands_for IS NULL AND s.asked_at <= $3)) \
+         ORDER BY s.asked_at LIMIT $4",
+        [
+            status::PENDING.into(),
+            remind_before.unwrap_or(never).into(),
+            escalate_before.unwrap_or(never).into(),
+            (limit as i64).into(),
+        ],
+    ))
+    .all(db)
+    .await
 }
