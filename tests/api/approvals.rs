@@ -16,7 +16,7 @@ use crate::helpers::{TestApp, TestDb, on_both_backends, wait_until};
 
 pub(crate) const TOKEN: &str = "approvals-admin-token";
 
-const RULES: &str = r#"
+pub(crate) const RULES: &str = r#"
 [[approval]]
 name = "huge discount"
 when = 'kind == "discount" && (discount_pct > 30.0 || amount > 1000000.0)'

@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod approval_dingtalk;
 mod approval_events;
 mod approval_reminders;
 mod approvals;
