@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     approvals::{Approvals, dingtalk_taps, reminders, wecom_taps},
     cards::Templates,
+    chat::{self, ChatCommands, answer::Locale, approval::ApprovalCommands, incoming},
     config::Config,
     db,
     domain::rules::Rules,
@@ -142,6 +143,12 @@ impl Application {
             public_base_url: config.server.public_base_url.clone(),
             webhooks: webhooks.clone(),
         });
+        let commands = Arc::new(ChatCommands {
+            approvals: ApprovalCommands {
+                approvals: approvals.clone(),
+            },
+            locale: Locale::from_config(&config.templates.locale),
+        });
         if !wecom.is_empty() {
             let delivery = WecomDelivery::new(db.clone(), wecom.clone(), metrics.clone());
             extensions
@@ -157,6 +164,11 @@ impl Application {
             wecom_contacts::register(&mut extensions.handlers, Arc::new(contacts));
             wecom_groups::register(&mut extensions.handlers, wecom.clone());
             wecom_taps::register(&mut extensions.handlers, approvals.clone());
+            chat::register(
+                &mut extensions.handlers,
+                incoming::WECOM_TEXT,
+                commands.clone(),
+            );
         }
         if !dingtalk.is_empty() {
             let delivery = DingtalkDelivery::new(db.clone(), dingtalk.clone());
@@ -164,6 +176,11 @@ impl Application {
                 .platforms
                 .register_default(platform::dingtalk::PLATFORM, Arc::new(delivery));
             dingtalk_taps::register(&mut extensions.handlers, approvals.clone());
+            chat::register(
+                &mut extensions.handlers,
+                incoming::DINGTALK_ROBOT_MESSAGE,
+                commands,
+            );
         }
         let state = AppState {
             db,

@@ -57,3 +57,23 @@ pub async fn for_subject(
         .map(|row| Entry::from_query_result(row, ""))
         .collect()
 }
+
+/// The oldest entry of `action` by `actor`, if any: how a command that may run again (a
+/// redelivered message) finds what it did the first time. The column has no index; this is
+/// asked at the pace people type.
+pub async fn first_by_actor(
+    db: &impl ConnectionTrait,
+    actor: &str,
+    action: &str,
+) -> Result<Option<Entry>, DbErr> {
+    let row = db
+        .query_one_raw(stmt(
+            db,
+            "SELECT id, at, actor, action, subject_type, subject_id, detail FROM audit_log \
+             WHERE actor = $1 AND action = $2 ORDER BY id LIMIT 1",
+            [actor.into(), action.into()],
+        ))
+        .await?;
+    row.map(|row| Entry::from_query_result(&row, ""))
+        .transpose()
+}

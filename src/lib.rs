@@ -8,6 +8,7 @@ pub mod app;
 pub mod approvals;
 pub mod audit;
 pub mod cards;
+pub mod chat;
 pub mod cli;
 pub mod config;
 pub mod db;

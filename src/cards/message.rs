@@ -82,15 +82,21 @@ const MAX_KEY_LEN: usize = 255;
 /// `key` if it fits the outbox's column (255 bytes); a longer one keeps a readable prefix and
 /// ends with the SHA-1 of the whole key, so it stays unique.
 pub fn bounded_key(key: String) -> String {
+    bounded_key_to(key, MAX_KEY_LEN)
+}
+
+/// `key` if it has at most `max` bytes (more than 41); a longer one keeps a readable prefix and
+/// ends with the SHA-1 of the whole key, so it stays unique.
+pub fn bounded_key_to(key: String, max: usize) -> String {
     use sha1::{Digest, Sha1};
-    if key.len() <= MAX_KEY_LEN {
+    if key.len() <= max {
         return key;
     }
     let digest: String = Sha1::digest(key.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    let mut cut = MAX_KEY_LEN - digest.len() - 1;
+    let mut cut = max - digest.len() - 1;
     while !key.is_char_boundary(cut) {
         cut -= 1;
     }

@@ -112,6 +112,18 @@ pub async fn enqueue(
     }
 }
 
+/// Whether a message was enqueued under `idempotency_key` (and not yet purged).
+pub async fn exists(db: &impl ConnectionTrait, idempotency_key: &str) -> Result<bool, DbErr> {
+    let row = db
+        .query_one_raw(stmt(
+            db,
+            "SELECT id FROM outbox WHERE idempotency_key = $1",
+            [idempotency_key.into()],
+        ))
+        .await?;
+    Ok(row.is_some())
+}
+
 /// The outbox as a leased queue: due messages, most urgent first, then oldest first.
 pub const QUEUE: Queue = Queue {
     table: "outbox",

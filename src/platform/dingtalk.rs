@@ -28,6 +28,8 @@ pub const PLATFORM: &str = "dingtalk";
 #[derive(Debug)]
 pub struct DingtalkApp {
     pub tenant: String,
+    /// The app's Client ID (AppKey).
+    pub app_key: String,
     pub crypto: CallbackCrypto,
     pub client: DingtalkClient,
     /// Verifies robot callbacks' `sign`.
@@ -42,6 +44,14 @@ pub struct DingtalkApp {
     pub card_callback_route_key: Option<String>,
     /// The robot that delivers one-to-one cards; `None`: the app's own.
     pub robot_code: Option<String>,
+}
+
+impl DingtalkApp {
+    /// The robot that sends one-to-one messages: the configured one, else the app's own, whose
+    /// `robotCode` is the AppKey (dingtalk.md §1.2).
+    pub fn robot(&self) -> &str {
+        self.robot_code.as_deref().unwrap_or(&self.app_key)
+    }
 }
 
 /// The configured DingTalk apps by tenant.
@@ -74,6 +84,7 @@ impl DingtalkApps {
             let tenant = app.tenant.clone();
             let app = DingtalkApp {
                 tenant: tenant.clone(),
+                app_key: app.app_key.clone(),
                 crypto,
                 client,
                 app_secret: app.app_secret.clone(),

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use salesbot_dingtalk::api::{
-    ApiError, CreateAndDeliverCard, RobotDeliverModel, SpaceType, UpdateCard as UpdateRequest,
-    WorkNotification, code,
+    ApiError, CreateAndDeliverCard, OtoMessages, RobotDeliverModel, RobotMessage, SpaceType,
+    UpdateCard as UpdateRequest, WorkNotification, code,
 };
 use sea_orm::DatabaseConnection;
 use serde_json::json;
@@ -23,7 +23,8 @@ use crate::{
         render,
         store::{SentCard, channel},
     },
-    pipeline::{DeliveryError, Receipt},
+    chat::reply as chat,
+    pipeline::{DeliveryError, OutboxMessage, Receipt},
 };
 
 /// The DingTalk side of the delivery port.
@@ -175,6 +176,61 @@ impl CardChannel for DingtalkDelivery {
         }
         Ok(Receipt::new(json!({ "out_track_id": card.track_id })))
     }
+
+    /// Answers to chat commands.
+    async fn deliver_other(
+        &self,
+        app: &DingtalkApp,
+        message: &OutboxMessage,
+    ) -> Result<Receipt, DeliveryError> {
+        match message.kind.as_str() {
+            chat::KIND => deliver_chat_reply(app, message).await,
+            other => Err(DeliveryError::permanent(format!(
+                "DingTalk cannot deliver outbox messages of kind `{other}`"
+            ))),
+        }
+    }
+}
+
+/// `code` of a robot send refused for sending too fast (dingtalk.md §5.3.1): worth a retry.
+const SEND_TOO_FAST: &str = "send.too.fast";
+
+/// An answer to a chat command: a one-to-one robot text message to the rep (dingtalk.md
+/// §5.3.1). DingTalk reports unknown and throttled users in the answer, not as errors.
+async fn deliver_chat_reply(
+    app: &DingtalkApp,
+    message: &OutboxMessage,
+) -> Result<Receipt, DeliveryError> {
+    let reply = chat::Reply::of(message)?;
+    let content = RobotMessage::Text {
+        content: reply.text,
+    };
+    let request = OtoMessages::new(app.robot(), vec![reply.recipient.clone()], &content);
+    let answer = match app.client.send_robot_messages(&request).await {
+        Ok(answer) => answer,
+        Err(err) if err.code() == Some(SEND_TOO_FAST) => {
+            return Err(DeliveryError::transient(err.to_string()));
+        }
+        Err(err) => return Err(delivery_error(err)),
+    };
+    if answer.invalid_staff_id_list.contains(&reply.recipient) {
+        return Err(DeliveryError::permanent(format!(
+            "DingTalk lists `{}` as an unknown user",
+            reply.recipient
+        )));
+    }
+    if answer
+        .flow_controlled_staff_id_list
+        .contains(&reply.recipient)
+    {
+        return Err(DeliveryError::transient(format!(
+            "DingTalk throttled the message to `{}`",
+            reply.recipient
+        )));
+    }
+    Ok(Receipt::new(
+        json!({ "process_query_key": answer.process_query_key }),
+    ))
 }
 
 /// Retry what DingTalk says may pass (busy, rate limited, 5xx, network); dead-letter the rest.

@@ -23,6 +23,7 @@ use crate::{
         render,
         store::{self, SentCard, channel},
     },
+    chat::reply as chat,
     config::MessageFormat,
     metrics::Metrics,
     pipeline::{DeliveryError, OutboxMessage, Receipt, clock::now_ms},
@@ -156,7 +157,8 @@ impl CardChannel for WecomDelivery {
         Ok(())
     }
 
-    /// The customer-contact calls: welcome messages and tag changes.
+    /// The customer-contact calls (welcome messages and tag changes) and answers to chat
+    /// commands.
     async fn deliver_other(
         &self,
         app: &WecomApp,
@@ -165,11 +167,35 @@ impl CardChannel for WecomDelivery {
         match message.kind.as_str() {
             contacts::WELCOME => contacts::deliver_welcome(app, &self.metrics, message).await,
             contacts::MARK_TAG => contacts::deliver_mark_tag(app, message).await,
+            chat::KIND => deliver_chat_reply(app, message).await,
             other => Err(DeliveryError::permanent(format!(
                 "WeCom cannot deliver outbox messages of kind `{other}`"
             ))),
         }
     }
+}
+
+/// How long WeCom holds back an identical answer to the same rep (its duplicate check compares
+/// the whole request): long enough to cover the outbox's first retries of a send whose response
+/// was lost, short enough that the same command typed again a minute later is answered again.
+const CHAT_REPLY_DUPLICATE_CHECK_SECS: u32 = 60;
+
+/// An answer to a chat command: an app text message to the rep (wecom.md §5.2).
+async fn deliver_chat_reply(
+    app: &WecomApp,
+    message: &OutboxMessage,
+) -> Result<Receipt, DeliveryError> {
+    let reply = chat::Reply::of(message)?;
+    let request = SendMessage::new(app.agent_id, MessageContent::text(&reply.text))
+        .to_users([&reply.recipient])
+        .with_duplicate_check(Some(CHAT_REPLY_DUPLICATE_CHECK_SECS));
+    let answer = app
+        .client
+        .send_message(&request)
+        .await
+        .map_err(delivery_error)?;
+    check_recipient(&Recipient::User(reply.recipient), &answer)?;
+    Ok(Receipt::new(json!({ "msgid": answer.msgid })))
 }
 
 /// A member who is listed as invalid or unlicensed did not get the card (wecom.md §5.2).

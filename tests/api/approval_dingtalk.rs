@@ -2,8 +2,6 @@
 //! DingTalk directory), approvers get interactive cards, taps arrive as signed card callbacks,
 //! and the cards, levels and requester follow as on WeCom.
 
-use std::time::Duration;
-
 use reqwest::{Method, StatusCode};
 use salesbot::{
     app::{Extensions, Startup},

@@ -92,7 +92,12 @@ async fn every_state_change_is_posted_to_the_webhook_once_and_signed(t: &TestDb)
         .send()
         .await
         .unwrap();
-    assert!(response.status().is_success());
+    let status = response.status();
+    assert!(
+        status.is_success(),
+        "{status} {}",
+        response.text().await.unwrap()
+    );
     settled(t).await;
     let mut posts = Vec::new();
     assert!(

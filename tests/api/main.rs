@@ -12,6 +12,7 @@ mod approvals;
 mod binary;
 mod cards;
 mod channel_codes;
+mod chat;
 mod contacts;
 mod customers;
 mod dingtalk;

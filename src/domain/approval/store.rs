@@ -285,12 +285,23 @@ pub async fn add_stand_in(
     Ok(true)
 }
 
-/// The approval `id`, locked until the transaction ends (PostgreSQL; SQLite's transaction holds
-/// the database's write lock anyway), so two taps on one approval are decided one after the other.
+/// The approval `id`, locked until the transaction ends, so that taps, withdrawals and
+/// reminders on one approval are decided one after the other. PostgreSQL locks the row. On
+/// SQLite the transaction takes the database's write lock with a no-op write first: a
+/// transaction that read first and wrote later would fail at once ("database is locked") if
+/// another connection wrote in between, where a first write waits out the busy timeout.
 pub async fn lock(db: &impl ConnectionTrait, id: i64) -> Result<Option<ApprovalRow>, DbErr> {
     let lock = match db.get_database_backend() {
         sea_orm::DbBackend::Postgres => " FOR UPDATE",
-        _ => "",
+        _ => {
+            db.execute_raw(stmt(
+                db,
+                "UPDATE approval SET id = id WHERE id = $1",
+                [id.into()],
+            ))
+            .await?;
+            ""
+        }
     };
     let sql = format!("SELECT {COLUMNS} FROM approval WHERE id = $1{lock}");
     ApprovalRow::find_by_statement(stmt(db, &sql, [id.into()]))
