@@ -34,19 +34,17 @@ impl Cards<'_> {
     ) -> Result<(), RequestError> {
         for approver in approvers {
             let card = self.request_card(approval, level, approver, None)?;
-            let notice = Notice {
-                platform: approval.platform.clone(),
-                tenant: approval.tenant.clone(),
-                kind: MessageKind::ApprovalRequest,
-                subject: format!("approval:{}:level:{level}", approval.id),
-                version: 1,
+            let subject = format!("approval:{}:level:{level}", approval.id);
+            let key = send(
+                db,
+                approval,
+                (MessageKind::ApprovalRequest, subject),
                 card,
-            };
-            let recipient = Recipient::User(approver.clone());
-            message::send(db, &notice, std::slice::from_ref(&recipient), inbox_id, now)
-                .await
-                .map_err(|e| RequestError::Invalid(e.to_string()))?;
-            let key = message::send_key(&notice, &recipient);
+                approver,
+                inbox_id,
+                now,
+            )
+            .await?;
             store::set_card(db, approval.id, level, approver, &key, now).await?;
         }
         Ok(())
@@ -118,19 +116,9 @@ impl Cards<'_> {
             None,
             extra,
         )?;
-        let notice = Notice {
-            platform: approval.platform.clone(),
-            tenant: approval.tenant.clone(),
-            kind: MessageKind::ApprovalReminder,
-            subject: format!("approval:{}:level:{}", approval.id, step.level),
-            version: 1,
-            card,
-        };
-        let recipient = Recipient::User(step.approver.clone());
-        message::send(db, &notice, std::slice::from_ref(&recipient), None, now)
-            .await
-            .map_err(|e| RequestError::Invalid(e.to_string()))?;
-        let key = message::send_key(&notice, &recipient);
+        let subject = format!("approval:{}:level:{}", approval.id, step.level);
+        let kind = (MessageKind::ApprovalReminder, subject);
+        let key = send(db, approval, kind, card, &step.approver, None, now).await?;
         store::set_reminder(db, approval.id, step.level, &step.approver, &key, now).await?;
         Ok(key)
     }
@@ -218,18 +206,11 @@ impl Cards<'_> {
             .templates
             .render(MessageKind::ApprovalDecided, self.locale, &data)
             .map_err(|e| RequestError::Invalid(e.to_string()))?;
-        let notice = Notice {
-            platform: approval.platform.clone(),
-            tenant: approval.tenant.clone(),
-            kind: MessageKind::ApprovalDecided,
-            subject: format!("approval:{}", approval.id),
-            version: 1,
-            card,
-        };
-        let requester = Recipient::User(approval.requester.clone());
-        message::send(db, &notice, &[requester], inbox_id, now)
-            .await
-            .map_err(|e| RequestError::Invalid(e.to_string()))?;
+        let kind = (
+            MessageKind::ApprovalDecided,
+            format!("approval:{}", approval.id),
+        );
+        send(db, approval, kind, card, &approval.requester, inbox_id, now).await?;
         Ok(())
     }
 
@@ -260,6 +241,32 @@ impl Cards<'_> {
             },
         })
     }
+}
+
+/// Sends `card` of `(kind, subject)` about `approval` to user `to` on the approval's platform;
+/// returns the card's send key.
+async fn send(
+    db: &impl ConnectionTrait,
+    approval: &ApprovalRow,
+    (kind, subject): (MessageKind, String),
+    card: Card,
+    to: &str,
+    inbox_id: Option<i64>,
+    now: i64,
+) -> Result<String, RequestError> {
+    let notice = Notice {
+        platform: approval.platform.clone(),
+        tenant: approval.tenant.clone(),
+        kind,
+        subject,
+        version: 1,
+        card,
+    };
+    let recipient = Recipient::User(to.to_owned());
+    message::send(db, &notice, std::slice::from_ref(&recipient), inbox_id, now)
+        .await
+        .map_err(|e| RequestError::Invalid(e.to_string()))?;
+    Ok(message::send_key(&notice, &recipient))
 }
 
 /// A reminder's `approval.pending_since` and `approval.pending_hours` (whole hours, at least 1).

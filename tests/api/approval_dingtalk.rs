@@ -5,15 +5,15 @@
 use reqwest::{Method, StatusCode};
 use salesbot::{
     app::{Extensions, Startup},
-    config::{DingtalkConfig, DingtalkMode, Secret},
+    config::{DingtalkConfig, Secret},
     pipeline::clock::now_ms,
 };
 use salesbot_dingtalk::fake::FakeDingtalk;
 use serde_json::{Value, json};
 
 use crate::{
-    approvals::{RULES, TOKEN, discount, settled},
-    helpers::{TestApp, TestDb, on_both_backends},
+    approvals::{RULES, TOKEN, discount, request, settled},
+    helpers::{TestApp, TestDb, dingtalk_app, on_both_backends},
 };
 
 const TEMPLATE: &str = "8aebdfb9-28f4-4a98-98f5-396c3dde41a0.schema";
@@ -41,22 +41,10 @@ impl Ding {
         config.approvals.remind_after_mins = 0;
         config.approvals.escalate_after_mins = 0;
         config.dingtalk = vec![DingtalkConfig {
-            tenant: "acme".into(),
-            app_key: FakeDingtalk::APP_KEY.into(),
-            app_secret: Secret::new(FakeDingtalk::APP_SECRET),
-            agent_id: FakeDingtalk::AGENT_ID,
-            callback_token: Secret::new("mryue"),
-            aes_key: Secret::new("Yue0EfdN5900c1ce5cf6A152c63DDe1808a60c5ecd7"),
-            receive_id: None,
-            mode: DingtalkMode::Http,
             card_callback_secret: Some(Secret::new(CARD_SECRET)),
-            api_base: fake.base_url().into(),
-            oapi_base: fake.base_url().into(),
-            rate_limit_per_minute: 0,
-            request_timeout_secs: 5,
             card_template_id: Some(TEMPLATE.into()),
             card_callback_route_key: Some("salesbot".into()),
-            robot_code: None,
+            ..dingtalk_app(fake.base_url())
         }];
         let app = TestApp::spawn(config, Extensions::default(), Startup::default()).await;
         Self {
@@ -67,17 +55,7 @@ impl Ding {
     }
 
     async fn request(&self, body: &Value) -> (StatusCode, Value) {
-        let response = self
-            .app
-            .client
-            .post(format!("{}/api/v1/approvals", self.app.address))
-            .bearer_auth(TOKEN)
-            .json(body)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
+        request(&self.app, body).await
     }
 
     /// The `outTrackId`s of the cards sent to `userid`, oldest first.

@@ -12,6 +12,7 @@ use salesbot::{
 use salesbot_wecom::fake::FakeWecom;
 use serde_json::{Value, json};
 
+pub(crate) use crate::helpers::settled;
 use crate::helpers::{TestApp, TestDb, on_both_backends, wait_until};
 
 pub(crate) const TOKEN: &str = "approvals-admin-token";
@@ -104,18 +105,22 @@ impl Desk {
     }
 
     pub(crate) async fn request(&self, body: &Value) -> (StatusCode, Value) {
-        let response = self
-            .app
-            .client
-            .post(format!("{}/api/v1/approvals", self.app.address))
-            .bearer_auth(TOKEN)
-            .json(body)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
+        request(&self.app, body).await
     }
+}
+
+/// Posts an approval request to `app`'s API; the status and the JSON answer.
+pub(crate) async fn request(app: &TestApp, body: &Value) -> (StatusCode, Value) {
+    let response = app
+        .client
+        .post(format!("{}/api/v1/approvals", app.address))
+        .bearer_auth(TOKEN)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 pub(crate) fn discount(pct: f64, amount: f64) -> Value {
@@ -278,29 +283,15 @@ impl Desk {
             corp = FakeWecom::CORP_ID,
             now = salesbot::pipeline::clock::now_ms() / 1000,
         );
-        let crypto = salesbot_wecom::crypto::CallbackCrypto::new(
-            "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo",
-            "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt",
-            FakeWecom::CORP_ID,
-        )
-        .unwrap();
-        let request = salesbot_wecom::fake::CallbackSigner::new(&crypto).event(
-            FakeWecom::CORP_ID,
-            "1000002",
+        crate::helpers::post_wecom_event(
+            &self.app,
+            (
+                "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo",
+                "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt",
+            ),
             &xml,
-        );
-        let response = self
-            .app
-            .client
-            .post(format!(
-                "{}/callbacks/wecom/acme?{}",
-                self.app.address, request.query
-            ))
-            .body(request.body)
-            .send()
-            .await
-            .unwrap();
-        assert!(response.status().is_success());
+        )
+        .await;
     }
 
     pub(crate) async fn history(&self, id: i64) -> Value {
@@ -319,46 +310,6 @@ impl Desk {
             .into_iter()
             .filter(|m| m.recipients == [userid])
             .collect()
-    }
-}
-
-/// Waits until every event is handled and every message sent; panics with what is not.
-pub(crate) async fn settled(t: &TestDb) {
-    let done = t
-        .wait_for_count("SELECT COUNT(*) FROM inbox WHERE state <> 'done'", 0)
-        .await
-        && t.wait_for_count("SELECT COUNT(*) FROM outbox WHERE state = 'pending'", 0)
-            .await;
-    if !done {
-        use sea_orm::ConnectionTrait;
-        let rows = t
-            .db
-            .query_all_raw(sea_orm::Statement::from_string(
-                t.db.get_database_backend(),
-                "SELECT kind, idempotency_key, attempts, last_error FROM outbox WHERE state = 'pending'",
-            ))
-            .await
-            .unwrap();
-        let pending: Vec<String> = rows
-            .iter()
-            .map(|row| {
-                format!(
-                    "{} {} attempts={} {:?}",
-                    row.try_get::<String>("", "kind").unwrap(),
-                    row.try_get::<String>("", "idempotency_key").unwrap(),
-                    row.try_get::<i32>("", "attempts").unwrap(),
-                    row.try_get::<Option<String>>("", "last_error").unwrap()
-                )
-            })
-            .collect();
-        let events: Vec<_> = t
-            .inbox_events()
-            .await
-            .into_iter()
-            .filter(|e| e.state != "done")
-            .map(|e| (e.kind, e.state, e.attempts, e.last_error))
-            .collect();
-        panic!("not settled: events {events:#?}, messages {pending:#?}");
     }
 }
 

@@ -381,22 +381,9 @@ async fn an_unknown_member_is_a_dead_letter_with_the_reason() {
 
 fn dingtalk_config(fake: &FakeDingtalk, template: Option<&str>) -> DingtalkConfig {
     DingtalkConfig {
-        tenant: "acme".into(),
-        app_key: FakeDingtalk::APP_KEY.into(),
-        app_secret: Secret::new(FakeDingtalk::APP_SECRET),
-        agent_id: FakeDingtalk::AGENT_ID,
-        callback_token: Secret::new("mryue"),
-        aes_key: Secret::new("Yue0EfdN5900c1ce5cf6A152c63DDe1808a60c5ecd7"),
-        receive_id: None,
         mode: DingtalkMode::Stream,
-        card_callback_secret: None,
-        api_base: fake.base_url().into(),
-        oapi_base: fake.base_url().into(),
-        rate_limit_per_minute: 0,
-        request_timeout_secs: 5,
         card_template_id: template.map(Into::into),
-        card_callback_route_key: None,
-        robot_code: None,
+        ..crate::helpers::dingtalk_app(fake.base_url())
     }
 }
 

@@ -13,7 +13,7 @@ use salesbot::{
     approvals::Approvals,
     cards::Templates,
     chat::{ChatCommands, answer::Locale, approval::ApprovalCommands, incoming},
-    config::{Config, DingtalkConfig, DingtalkMode, Secret, WecomConfig},
+    config::{Config, Secret, WecomConfig},
     domain::{approval::store, rules::Rules},
     pipeline::{Effects, EventHandler, HandlerError, InboxEvent, Prepared},
     platform::{dingtalk::DingtalkApps, wecom::WecomApps},
@@ -23,7 +23,7 @@ use salesbot_wecom::fake::{FakeWecom, SentMessage};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::json;
 
-use crate::helpers::{TestApp, TestDb, on_both_backends};
+use crate::helpers::{TestApp, TestDb, dingtalk_app, on_both_backends, settled};
 
 const RULES: &str = r#"
 [[approval]]
@@ -107,29 +107,7 @@ impl Chat {
             corp = FakeWecom::CORP_ID,
             now = salesbot::pipeline::clock::now_ms() / 1000,
         );
-        let crypto = salesbot_wecom::crypto::CallbackCrypto::new(
-            CALLBACK_TOKEN,
-            AES_KEY,
-            FakeWecom::CORP_ID,
-        )
-        .unwrap();
-        let request = salesbot_wecom::fake::CallbackSigner::new(&crypto).event(
-            FakeWecom::CORP_ID,
-            "1000002",
-            &xml,
-        );
-        let response = self
-            .app
-            .client
-            .post(format!(
-                "{}/callbacks/wecom/acme?{}",
-                self.app.address, request.query
-            ))
-            .body(request.body)
-            .send()
-            .await
-            .unwrap();
-        assert!(response.status().is_success());
+        crate::helpers::post_wecom_event(&self.app, (CALLBACK_TOKEN, AES_KEY), &xml).await;
     }
 
     /// Everything WeCom was sent since the last call, as (text answers, cards).
@@ -165,43 +143,6 @@ impl Chat {
     async fn stop(self) {
         self.fake.assert_all_messages_read();
         self.app.stop().await;
-    }
-}
-
-/// Waits until every event is handled and every message sent; panics with what is not.
-async fn settled(t: &TestDb) {
-    let done = t
-        .wait_for_count("SELECT COUNT(*) FROM inbox WHERE state <> 'done'", 0)
-        .await
-        && t.wait_for_count("SELECT COUNT(*) FROM outbox WHERE state <> 'sent'", 0)
-            .await;
-    if !done {
-        let rows =
-            t.db.query_all_raw(sea_orm::Statement::from_string(
-                t.db.get_database_backend(),
-                "SELECT kind, state, last_error FROM outbox WHERE state <> 'sent'",
-            ))
-            .await
-            .unwrap();
-        let messages: Vec<String> = rows
-            .iter()
-            .map(|row| {
-                format!(
-                    "{} {} {:?}",
-                    row.try_get::<String>("", "kind").unwrap(),
-                    row.try_get::<String>("", "state").unwrap(),
-                    row.try_get::<Option<String>>("", "last_error").unwrap()
-                )
-            })
-            .collect();
-        let events: Vec<_> = t
-            .inbox_events()
-            .await
-            .into_iter()
-            .filter(|e| e.state != "done")
-            .map(|e| (e.kind, e.state, e.attempts, e.last_error))
-            .collect();
-        panic!("not settled: events {events:#?}, messages {messages:#?}");
     }
 }
 
@@ -547,24 +488,7 @@ impl Ding {
         std::fs::write(rules.path().join("rules.toml"), RULES).unwrap();
         let mut config = t.config();
         config.rules.file = Some(rules.path().join("rules.toml"));
-        config.dingtalk = vec![DingtalkConfig {
-            tenant: "acme".into(),
-            app_key: FakeDingtalk::APP_KEY.into(),
-            app_secret: Secret::new(FakeDingtalk::APP_SECRET),
-            agent_id: FakeDingtalk::AGENT_ID,
-            callback_token: Secret::new("mryue"),
-            aes_key: Secret::new("Yue0EfdN5900c1ce5cf6A152c63DDe1808a60c5ecd7"),
-            receive_id: None,
-            mode: DingtalkMode::Http,
-            card_callback_secret: None,
-            api_base: fake.base_url().into(),
-            oapi_base: fake.base_url().into(),
-            rate_limit_per_minute: 0,
-            request_timeout_secs: 5,
-            card_template_id: None,
-            card_callback_route_key: None,
-            robot_code: None,
-        }];
+        config.dingtalk = vec![dingtalk_app(fake.base_url())];
         let app = TestApp::spawn(config, Extensions::default(), Startup::default()).await;
         Self {
             fake,

@@ -460,3 +460,92 @@ pub fn frame(msg: &[u8], declared: u32, receive_id: &str, pad: Option<u8>) -> Ve
     f.extend(std::iter::repeat_n(pad.unwrap_or(n as u8), n));
     f
 }
+
+/// Waits until every event is handled and every message sent; panics with what is not.
+pub async fn settled(t: &TestDb) {
+    let done = t
+        .wait_for_count("SELECT COUNT(*) FROM inbox WHERE state <> 'done'", 0)
+        .await
+        && t.wait_for_count("SELECT COUNT(*) FROM outbox WHERE state = 'pending'", 0)
+            .await;
+    if !done {
+        use sea_orm::ConnectionTrait;
+        let rows = t
+            .db
+            .query_all_raw(sea_orm::Statement::from_string(
+                t.db.get_database_backend(),
+                "SELECT kind, idempotency_key, attempts, last_error FROM outbox WHERE state = 'pending'",
+            ))
+            .await
+            .unwrap();
+        let pending: Vec<String> = rows
+            .iter()
+            .map(|row| {
+                format!(
+                    "{} {} attempts={} {:?}",
+                    row.try_get::<String>("", "kind").unwrap(),
+                    row.try_get::<String>("", "idempotency_key").unwrap(),
+                    row.try_get::<i32>("", "attempts").unwrap(),
+                    row.try_get::<Option<String>>("", "last_error").unwrap()
+                )
+            })
+            .collect();
+        let events: Vec<_> = t
+            .inbox_events()
+            .await
+            .into_iter()
+            .filter(|e| e.state != "done")
+            .map(|e| (e.kind, e.state, e.attempts, e.last_error))
+            .collect();
+        panic!("not settled: events {events:#?}, messages {pending:#?}");
+    }
+}
+
+/// A DingTalk app of tenant `acme` in HTTP mode whose APIs are at `api_base` (a fake), with
+/// the fake's credentials; tests change what they need with `..`.
+pub fn dingtalk_app(api_base: &str) -> salesbot::config::DingtalkConfig {
+    salesbot::config::DingtalkConfig {
+        tenant: "acme".into(),
+        app_key: salesbot_dingtalk::fake::FakeDingtalk::APP_KEY.into(),
+        app_secret: salesbot::config::Secret::new(
+            salesbot_dingtalk::fake::FakeDingtalk::APP_SECRET,
+        ),
+        agent_id: salesbot_dingtalk::fake::FakeDingtalk::AGENT_ID,
+        callback_token: salesbot::config::Secret::new("mryue"),
+        aes_key: salesbot::config::Secret::new("Yue0EfdN5900c1ce5cf6A152c63DDe1808a60c5ecd7"),
+        receive_id: None,
+        mode: salesbot::config::DingtalkMode::Http,
+        card_callback_secret: None,
+        api_base: api_base.into(),
+        oapi_base: api_base.into(),
+        rate_limit_per_minute: 0,
+        request_timeout_secs: 5,
+        card_template_id: None,
+        card_callback_route_key: None,
+        robot_code: None,
+    }
+}
+
+/// Encrypts and signs `xml` as WeCom does for the app of tenant `acme` (agent 1000002) with the
+/// callback `(token, aes_key)`, posts it to the callback URL and asserts it was accepted.
+pub async fn post_wecom_event(app: &TestApp, (token, aes_key): (&str, &str), xml: &str) {
+    use salesbot_wecom::fake::FakeWecom;
+    let crypto =
+        salesbot_wecom::crypto::CallbackCrypto::new(token, aes_key, FakeWecom::CORP_ID).unwrap();
+    let request = salesbot_wecom::fake::CallbackSigner::new(&crypto).event(
+        FakeWecom::CORP_ID,
+        "1000002",
+        xml,
+    );
+    let response = app
+        .client
+        .post(format!(
+            "{}/callbacks/wecom/acme?{}",
+            app.address, request.query
+        ))
+        .body(request.body)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+}
