@@ -25,6 +25,8 @@ pub mod errcode {
     /// Invalid external userid.
     pub const INVALID_EXTERNAL_USERID: i64 = 40096;
     /// access_token missing from the query.
+    /// OAuth `code` used, expired or forged (wecom.md §7).
+    pub const INVALID_OAUTH_CODE: i64 = 40029;
     pub const ACCESS_TOKEN_MISSING: i64 = 41001;
     /// Welcome message not allowed: already chatting, or the code was used.
     pub const WELCOME_NOT_ALLOWED: i64 = 41051;

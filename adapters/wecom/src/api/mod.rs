@@ -11,6 +11,7 @@ mod error;
 mod externalcontact;
 mod groupchat;
 mod message;
+mod oauth;
 mod rate_limit;
 mod serde_util;
 mod tag;
@@ -36,6 +37,7 @@ pub use message::{
     ButtonReplacement, CardUpdate, Markdown, MessageContent, SendMessage, SendMessageResponse,
     Text, UpdateTemplateCard, UpdateTemplateCardResponse,
 };
+pub use oauth::{AUTHORIZE_URL, OauthIdentity, authorize_url};
 pub use rate_limit::{DEFAULT_BURST, DEFAULT_REQUESTS_PER_MINUTE, RateLimit};
 pub use tag::{AddCorpTag, CorpTag, CorpTagFilter, NewCorpTag, TagGroup};
 pub use token::{AccessToken, CachedToken, MemoryTokenStore, TokenStore};

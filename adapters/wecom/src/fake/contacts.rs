@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 use super::faults::{INVALID_CHAT_ID, INVALID_PARAMETER};
 use super::records::{ContactWayRecord, WelcomeRecord};
 use super::state::{Outcome, State, fields, flag, object, random_id, str_field, str_list};
+use crate::api::errcode;
 
 /// `remark` and `state` of a contact way, in characters.
 const CONTACT_WAY_TEXT_LIMIT: usize = 30;
@@ -159,6 +160,16 @@ impl State {
             received_at: std::time::Instant::now(),
         });
         Ok(Map::new())
+    }
+
+    /// `auth/getuserinfo`: a code is good once; a used, unknown or missing one is 40029.
+    pub(crate) fn oauth_user(&mut self, query: &HashMap<String, String>) -> Outcome {
+        let code = query.get("code").ok_or(errcode::INVALID_OAUTH_CODE)?;
+        let identity = self
+            .oauth_codes
+            .remove(code)
+            .ok_or(errcode::INVALID_OAUTH_CODE)?;
+        Ok(fields(identity))
     }
 
     pub(crate) fn get_user(&self, query: &HashMap<String, String>) -> Outcome {

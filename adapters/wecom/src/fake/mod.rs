@@ -131,6 +131,17 @@ impl FakeWecom {
         code
     }
 
+    /// A fresh OAuth `code`, as WeCom's client brings back to the redirect URI, that
+    /// `auth/getuserinfo` exchanges once for `identity` (e.g. `{"userid": "alice"}` or
+    /// `{"openid": "o…", "external_userid": "wm…"}`).
+    pub fn issue_oauth_code(&self, identity: Value) -> String {
+        let code = random_id(64);
+        lock(&self.shared)
+            .oauth_codes
+            .insert(code.clone(), identity);
+        code
+    }
+
     /// A fresh single-use `ResponseCode` for the message `msgid`, as a click callback would
     /// carry; `None` if no such message was sent.
     pub fn click_response_code(&self, msgid: &str) -> Option<String> {

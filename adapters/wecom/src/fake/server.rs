@@ -45,6 +45,7 @@ enum Route {
     GetGroupChat,
     SendWelcomeMsg,
     GetUser,
+    OauthUser,
 }
 
 impl Route {
@@ -63,6 +64,7 @@ impl Route {
             "externalcontact/groupchat/get" if post => Self::GetGroupChat,
             "externalcontact/send_welcome_msg" if post => Self::SendWelcomeMsg,
             "user/get" if get => Self::GetUser,
+            "auth/getuserinfo" if get => Self::OauthUser,
             _ => return None,
         })
     }
@@ -179,6 +181,7 @@ impl State {
             Route::GetGroupChat => self.get_group_chat(body),
             Route::SendWelcomeMsg => self.send_welcome_msg(body),
             Route::GetUser => self.get_user(query),
+            Route::OauthUser => self.oauth_user(query),
         }
     }
 

@@ -78,6 +78,8 @@ pub(crate) struct State {
     pub(crate) card_updates: Vec<UpdatedCard>,
     pub(crate) contact_ways: Vec<ContactWayRecord>,
     pub(crate) welcome_codes: HashMap<String, bool>,
+    /// OAuth codes not yet exchanged, and whom each identifies.
+    pub(crate) oauth_codes: HashMap<String, Value>,
     pub(crate) welcome_messages: Vec<WelcomeRecord>,
 }
 

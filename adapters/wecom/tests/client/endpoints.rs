@@ -455,3 +455,31 @@ async fn a_wrong_agentid_is_a_configuration_fault_that_is_not_retried() {
     assert_eq!(err.errcode(), Some(errcode::INVALID_AGENTID));
     assert_eq!(fake.requests_to("message/send").len(), 1);
 }
+
+#[tokio::test]
+async fn an_oauth_code_names_the_visitor_once() {
+    let fake = fake_with_members().await;
+    let client = client(&fake);
+    let member = fake.issue_oauth_code(serde_json::json!({ "userid": "alice" }));
+    let customer = fake.issue_oauth_code(serde_json::json!({
+        "openid": "oEXAMPLEopenid", "external_userid": "wmEXAMPLEcustomer000000000001" }));
+
+    let alice = client.oauth_user(&member).await.unwrap();
+    let guest = client.oauth_user(&customer).await.unwrap();
+    let again = client.oauth_user(&member).await.unwrap_err();
+    let forged = client.oauth_user("forged").await.unwrap_err();
+
+    assert_eq!(alice.userid.as_deref(), Some("alice"));
+    assert_eq!(alice.external_userid, None);
+    assert_eq!(guest.userid, None);
+    assert_eq!(
+        guest.external_userid.as_deref(),
+        Some("wmEXAMPLEcustomer000000000001")
+    );
+    assert_eq!(again.errcode(), Some(errcode::INVALID_OAUTH_CODE));
+    assert_eq!(forged.errcode(), Some(errcode::INVALID_OAUTH_CODE));
+    assert!(
+        !again.retryable(),
+        "a new round trip is needed, not a retry"
+    );
+}
