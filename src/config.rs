@@ -7,6 +7,7 @@
 mod error;
 mod load;
 mod platforms;
+mod registrations;
 mod secret;
 mod webhooks;
 
@@ -20,6 +21,7 @@ pub use platforms::{
     DINGTALK_API_BASE, DINGTALK_OAPI_BASE, DingtalkConfig, DingtalkMode, MessageFormat,
     WECOM_API_BASE, WecomConfig, valid_tenant,
 };
+pub use registrations::RegistrationsConfig;
 pub use secret::Secret;
 pub use webhooks::WebhookConfig;
 
@@ -41,6 +43,7 @@ pub struct Config {
     pub templates: TemplatesConfig,
     pub rules: RulesConfig,
     pub approvals: ApprovalsConfig,
+    pub registrations: RegistrationsConfig,
 }
 
 /// `[approvals]`: how long approvers may leave a card before they are reminded, and before
@@ -349,7 +352,8 @@ impl Config {
         }
         platforms::validate_wecom(&self.wecom)?;
         platforms::validate_dingtalk(&self.dingtalk)?;
-        webhooks::validate_webhooks(&self.webhooks, p.lease_secs)
+        webhooks::validate_webhooks(&self.webhooks, p.lease_secs)?;
+        registrations::validate_registrations(&self.registrations)
     }
 }
 

@@ -540,3 +540,53 @@ fn invalid_webhook_tables_name_the_key() {
     let empty = load(Some(WEBHOOK), &[("CRM_HOOK_SECRET", "")]).unwrap_err();
     assert!(empty.to_string().contains("webhooks[0].secret"), "{empty}");
 }
+
+#[test]
+fn registrations_are_off_by_default_and_need_a_salt_with_their_secret() {
+    let c = load(None, &[]).unwrap().config;
+    assert!(c.registrations.enabled().is_none());
+
+    let text = "[registrations]\nsecret = \"env:FORM_SECRET\"\nphone_salt = \"env:PHONE_SALT\"\n";
+    let env = [
+        ("FORM_SECRET", "form-SECRET-1"),
+        ("PHONE_SALT", "salt-SECRET-0123456789"),
+    ];
+    let c = load(Some(text), &env).unwrap().config;
+    let (secret, salt) = c.registrations.enabled().unwrap();
+    assert_eq!(
+        (secret.expose(), salt.expose()),
+        ("form-SECRET-1", "salt-SECRET-0123456789")
+    );
+    let printed = format!("{c:?}{}", toml::to_string(&c).unwrap());
+    assert!(!printed.contains("SECRET"), "{printed}");
+
+    for (toml, env, key, reason) in [
+        (
+            "[registrations]\nsecret = \"s\"\n",
+            &[][..],
+            "registrations.phone_salt",
+            "must be set",
+        ),
+        (
+            "[registrations]\nsecret = \"s\"\nphone_salt = \"short\"\n",
+            &[],
+            "registrations.phone_salt",
+            "at least 16",
+        ),
+        (
+            "[registrations]\nsecret = \"\"\nphone_salt = \"0123456789abcdef\"\n",
+            &[],
+            "registrations.secret",
+            "empty",
+        ),
+        (
+            "[registrations]\nsecrett = \"s\"\n",
+            &[],
+            "registrations.secrett",
+            "",
+        ),
+    ] {
+        let err = load(Some(toml), env).unwrap_err().to_string();
+        assert!(err.contains(key) && err.contains(reason), "{toml}: {err}");
+    }
+}

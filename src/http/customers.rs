@@ -1,5 +1,6 @@
 //! The customer profiles API under `/api/v1/customers` (bearer token): a filtered list paged by
-//! cursor, and one customer's whole profile. The queries are in [`crate::domain::customer::query`].
+//! cursor, and one customer's whole profile with its lead score. The queries are in
+//! [`crate::domain::customer::query`].
 
 use axum::{
     Json, Router,
@@ -16,6 +17,7 @@ use super::{ApiError, admin::require_token};
 use crate::{
     app::AppState,
     domain::customer::query::{self, CustomerPage, CustomerProfile, Filter, PageRequest},
+    pipeline::clock::now_ms,
 };
 
 pub fn router(state: AppState) -> Router<AppState> {
@@ -67,7 +69,8 @@ async fn profile(
 ) -> Result<Json<CustomerProfile>, ApiError> {
     let Path(id) = id.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     tracing::Span::current().record("customer_id", id);
-    query::profile(&state.db, id)
+    let half_life = state.rules.lead_score().half_life_days();
+    query::profile(&state.db, id, half_life, now_ms())
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::NotFound(format!("no customer {id}")))

@@ -8,8 +8,10 @@ mod customers;
 mod dingtalk;
 mod error;
 mod health;
+mod leads;
 mod query;
 mod refusal;
+mod registrations;
 mod request_id;
 mod wecom;
 
@@ -40,6 +42,8 @@ pub fn router(state: AppState) -> Router {
         .merge(customers::router(state.clone()))
         .merge(approvals::router(state.clone()))
         .merge(channel_codes::router(state.clone()))
+        .merge(leads::router(state.clone()))
+        .merge(registrations::router())
         .merge(wecom::router())
         .merge(dingtalk::router())
         .route_layer(middleware::from_fn_with_state(

@@ -394,6 +394,11 @@ async fn the_profile_has_relations_tags_channel_groups_and_timeline(t: &TestDb) 
         (&json!([]), &json!([]), &Value::Null, &json!([]))
     );
     assert_eq!(cat["groups"][0]["left_at"], 900);
+    assert_eq!(
+        (&cat["lead_score"], &cat["score_history"]),
+        (&json!(0.0), &json!([])),
+        "never scored"
+    );
     app.stop().await;
 }
 on_both_backends!(

@@ -1,7 +1,7 @@
 //! The read side of customers: a filtered list of customer summaries, paged newest first by id,
-//! and one customer's whole profile (relations, tags, channel, groups, timeline). Raw SQL with
-//! `$n` placeholders, the same text on SQLite and PostgreSQL; a page costs three queries
-//! whatever its length.
+//! and one customer's whole profile (relations, tags, channel, groups, timeline, lead score).
+//! Raw SQL with `$n` placeholders, the same text on SQLite and PostgreSQL; a page costs three
+//! queries whatever its length.
 
 use std::{
     collections::{BTreeSet, HashMap},
@@ -11,7 +11,10 @@ use std::{
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Value};
 use serde::Serialize;
 
-use crate::pipeline::queue::stmt;
+use crate::{
+    domain::lead::score::{self, Score, ScoreEntry, Subject},
+    pipeline::queue::stmt,
+};
 
 /// Customers one list call returns unless asked otherwise.
 pub const DEFAULT_LIMIT: u32 = 50;
@@ -86,6 +89,22 @@ impl PageRequest {
         }
         let after = cursor.map(Cursor::parse).transpose()?;
         Ok(Self { after, limit })
+    }
+
+    /// The id the page starts after (exclusive), newest first.
+    pub fn after(&self) -> Option<i64> {
+        self.after.map(|Cursor(id)| id)
+    }
+
+    pub fn limit(&self) -> u32 {
+        self.limit
+    }
+}
+
+impl Cursor {
+    /// The cursor of a page whose last row has `id`.
+    pub fn after_id(id: i64) -> Self {
+        Self(id)
     }
 }
 
@@ -345,6 +364,10 @@ pub struct CustomerProfile {
     pub groups: Vec<GroupMembership>,
     /// The newest [`TIMELINE_LIMIT`] events, newest first.
     pub timeline: Vec<TimelineEvent>,
+    /// The lead score decayed to the time of the read, in hundredths; 0 if never scored.
+    pub lead_score: f64,
+    /// The newest [`score::HISTORY_LIMIT`] score events, newest first.
+    pub score_history: Vec<ScoreEntry>,
 }
 
 /// A customer's own columns.
@@ -382,6 +405,8 @@ struct CustomerRow {
     unionid: Option<String>,
     created_at: i64,
     updated_at: i64,
+    lead_score: Option<f64>,
+    lead_score_at: Option<i64>,
 }
 
 /// One rep's relation to the customer.
@@ -470,13 +495,23 @@ struct EventRow {
     detail: String,
 }
 
-/// One customer's profile; `None` if there is no customer `id`.
-pub async fn profile(db: &impl ConnectionTrait, id: i64) -> Result<Option<CustomerProfile>, DbErr> {
+/// One customer's profile at `now` (epoch ms), its lead score decayed with
+/// `half_life_days`; `None` if there is no customer `id`.
+pub async fn profile(
+    db: &impl ConnectionTrait,
+    id: i64,
+    half_life_days: f64,
+    now: i64,
+) -> Result<Option<CustomerProfile>, DbErr> {
     let sql = "SELECT id, tenant, external_userid, name, type AS kind, gender, corp_name, \
-               corp_full_name, position, avatar, unionid, created_at, updated_at \
-               FROM customer WHERE id = $1";
+               corp_full_name, position, avatar, unionid, created_at, updated_at, lead_score, \
+               lead_score_at FROM customer WHERE id = $1";
     let Some(row) = query_all::<CustomerRow>(db, sql, one(id)).await?.pop() else {
         return Ok(None);
+    };
+    let lead_score = match (row.lead_score, row.lead_score_at) {
+        (Some(value), Some(at)) => score::shown(Score { value, at }.at(now, half_life_days)),
+        _ => 0.0,
     };
     let customer = Customer {
         id: row.id,
@@ -533,6 +568,7 @@ pub async fn profile(db: &impl ConnectionTrait, id: i64) -> Result<Option<Custom
             detail: json_or_text(e.detail),
         })
         .collect();
+    let score_history = score::history(db, Subject::Customer(id)).await?;
 
     Ok(Some(CustomerProfile {
         customer,
@@ -541,6 +577,8 @@ pub async fn profile(db: &impl ConnectionTrait, id: i64) -> Result<Option<Custom
         channel,
         groups,
         timeline,
+        lead_score,
+        score_history,
     }))
 }
 

@@ -22,7 +22,7 @@ use super::{
 
 /// The sections a rules file may have. Later features add theirs (assignment, escalation)
 /// here and in [`read`].
-const SECTIONS: &[&str] = &["tagging", "approval", "roles"];
+const SECTIONS: &[&str] = &["tagging", "approval", "roles", "lead_score"];
 
 /// The rules of every section that deserialized; the others are in the report.
 #[derive(Default)]
@@ -30,6 +30,8 @@ pub(super) struct Document {
     pub(super) tagging: Vec<Entry<RawTaggingRule>>,
     pub(super) approval: Vec<Entry<RawApprovalRule>>,
     pub(super) roles: Vec<RawRole>,
+    /// `None` when the file has no `[lead_score]`, or one that did not deserialize.
+    pub(super) lead_score: Option<RawLeadScore>,
 }
 
 /// One rule of a section, with where it is.
@@ -144,6 +146,32 @@ pub(super) struct RawRole {
     pub(super) members: Spanned<Vec<Spanned<String>>>,
 }
 
+/// `[lead_score]`: every key optional, so that a file names only what it changes.
+#[derive(Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a table with `half_life_days`, `threshold` and `[lead_score.points]`"
+)]
+pub(super) struct RawLeadScore {
+    pub(super) half_life_days: Option<Spanned<f64>>,
+    pub(super) threshold: Option<Spanned<f64>>,
+    pub(super) points: Option<RawPoints>,
+}
+
+/// `[lead_score.points]`: what each kind of event earns.
+#[derive(Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a table of points such as `registration = 20`"
+)]
+pub(super) struct RawPoints {
+    pub(super) click: Option<Spanned<f64>>,
+    pub(super) repeat_click: Option<Spanned<f64>>,
+    pub(super) registration: Option<Spanned<f64>>,
+    pub(super) group_join: Option<Spanned<f64>>,
+    pub(super) reply: Option<Spanned<f64>>,
+}
+
 /// Reads the report's text into its sections. TOML syntax errors, unknown sections and rules
 /// of the wrong shape go to the report; the rules that deserialized are returned.
 pub(super) fn read(report: &mut Report) -> Document {
@@ -161,6 +189,7 @@ pub(super) fn read(report: &mut Report) -> Document {
             "tagging" => document.tagging = entries("tagging", value, report),
             "approval" => document.approval = entries("approval", value, report),
             "roles" => document.roles = roles(value, report),
+            "lead_score" => document.lead_score = lead_score(value, report),
             other => report.add(
                 key.span(),
                 None,
@@ -241,6 +270,25 @@ fn roles(value: Spanned<DeValue<'_>>, report: &mut Report) -> Vec<RawRole> {
         }
     }
     roles
+}
+
+/// Reads `[lead_score]`; a problem goes to the report and leaves the defaults in place.
+fn lead_score(value: Spanned<DeValue<'_>>, report: &mut Report) -> Option<RawLeadScore> {
+    if !matches!(value.get_ref(), DeValue::Table(_)) {
+        report.add(
+            value.span(),
+            None,
+            "`lead_score` must be a table under [lead_score], with lines such as `threshold = 50`",
+        );
+        return None;
+    }
+    let span = value.span();
+    RawLeadScore::deserialize(ValueDeserializer::from(value))
+        .map_err(|e| {
+            let reason = format!("lead_score: {}", e.message());
+            report.add(e.span().unwrap_or(span), None, reason);
+        })
+        .ok()
 }
 
 /// A rule's `name`, read before the rule itself so that even a rule that fails to

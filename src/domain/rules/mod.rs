@@ -1,8 +1,8 @@
 //! The rules file: what sales-ops configure without code, in one TOML file (`docs/rules.md`).
 //!
-//! This module loads and checks the file and evaluates its rules. It has `tagging`, and
-//! `approval` with its `roles`; assignment and escalation sections come with the features that
-//! use them.
+//! This module loads and checks the file and evaluates its rules. It has `tagging`,
+//! `approval` with its `roles`, and `lead_score`; assignment and escalation sections come with
+//! the features that use them.
 //! A file is either fully valid or refused with every problem it has, each naming the file,
 //! line, rule and reason.
 
@@ -12,6 +12,7 @@ mod error;
 mod expression;
 mod facts;
 mod file;
+mod lead_score;
 mod report;
 mod roles;
 mod tag;
@@ -22,6 +23,8 @@ mod approval_load_tests;
 #[cfg(test)]
 mod approval_tests;
 #[cfg(test)]
+mod lead_score_tests;
+#[cfg(test)]
 mod tests;
 
 use std::path::Path;
@@ -31,6 +34,7 @@ pub use approval::{
 };
 pub use error::{Problem, RuleRef, RulesError};
 pub use facts::{ApprovalFacts, CustomerType, Gender, TaggingFacts};
+pub use lead_score::{DEFAULT_HALF_LIFE_DAYS, DEFAULT_THRESHOLD, LeadScore, Points};
 pub use roles::{MAX_ROLE_CHARS, MAX_USER_ID_CHARS};
 pub use tag::{MAX_TAG_CHARS, Part, TagName, TagNameError};
 pub use tagging::{Tagging, TaggingRule};
@@ -38,12 +42,14 @@ pub use tagging::{Tagging, TaggingRule};
 use report::Report;
 use roles::Roles;
 
-/// Every rule of the rules file, checked and ready to evaluate. The default has no rules.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Every rule of the rules file, checked and ready to evaluate. The default has no rules and
+/// the default lead score.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Rules {
     tagging: Vec<TaggingRule>,
     approval: Vec<ApprovalRule>,
     roles: Roles,
+    lead_score: LeadScore,
 }
 
 impl Rules {
@@ -64,11 +70,13 @@ impl Rules {
         // Before the approval rules, which may only name roles defined here.
         let roles = roles::compile(document.roles, &mut report);
         let approval = approval::compile(document.approval, &roles, &mut report);
+        let lead_score = lead_score::compile(document.lead_score, &mut report);
         report.finish()?;
         Ok(Self {
             tagging,
             approval,
             roles,
+            lead_score,
         })
     }
 
@@ -93,6 +101,11 @@ impl Rules {
     /// to the requester). A rule whose `when` fails stops the search with its error.
     pub fn route(&self, request: &ApprovalFacts) -> Result<Option<Route>, RouteError> {
         approval::route(&self.approval, request)
+    }
+
+    /// How leads and customers are scored: `[lead_score]`, or the defaults without one.
+    pub fn lead_score(&self) -> &LeadScore {
+        &self.lead_score
     }
 
     /// The user ids of a role of `[roles]`, in the order written; none for an unknown role.
