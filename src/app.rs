@@ -16,6 +16,7 @@ use crate::{
     db,
     domain::rules::Rules,
     http,
+    links::{ClickWriter, Links},
     metrics::Metrics,
     pipeline::{self, Dispatcher, Handlers, Scheduler, Worker, housekeeping},
     platform::{
@@ -58,6 +59,8 @@ pub struct AppState {
     pub approvals: Arc<Approvals>,
     /// The outbound webhooks state changes are published to.
     pub webhooks: Arc<Webhooks>,
+    /// Tracked links: the redirect's cache and click buffer.
+    pub links: Arc<Links>,
 }
 
 /// What the domain and the platform glue plug into the pipeline.
@@ -92,6 +95,7 @@ pub struct Application {
     state: AppState,
     extensions: Extensions,
     owner: String,
+    click_writer: ClickWriter,
 }
 
 impl Application {
@@ -123,6 +127,20 @@ impl Application {
         let wecom = Arc::new(WecomApps::from_config(&config.wecom, &db)?);
         let dingtalk = Arc::new(DingtalkApps::from_config(&config.dingtalk, &db)?);
         let metrics = Arc::new(Metrics::new());
+        let (links, click_writer) = Links::new(
+            db.clone(),
+            &config.links,
+            &config.server.public_base_url,
+            metrics.clone(),
+        );
+        // Read now when the schema is known to be there; otherwise on the first click, so the
+        // process still comes up while the database is down.
+        if startup.migrate {
+            links
+                .load_salt()
+                .await
+                .context("cannot read or store the tracked-link salt")?;
+        }
         let templates = Arc::new(templates);
         let rules = Arc::new(rules);
         let mut extensions = extensions;
@@ -190,6 +208,7 @@ impl Application {
             rules,
             approvals,
             webhooks,
+            links: Arc::new(links),
             config: Arc::new(config),
             metrics,
             wake_inbox: Arc::new(Notify::new()),
@@ -200,6 +219,7 @@ impl Application {
             state,
             extensions,
             owner: pipeline::instance_name(),
+            click_writer,
         })
     }
 
@@ -223,6 +243,7 @@ impl Application {
             state,
             extensions,
             owner,
+            click_writer,
         } = self;
         let config = state.config.clone();
         let settings = pipeline::Settings::from_config(&config.pipeline);
@@ -269,6 +290,9 @@ impl Application {
             scheduler.register(reminders::JOB_NAME, REMINDERS_EVERY, Arc::new(job));
         }
         tasks.spawn(scheduler.run(shutdown.clone()));
+        // Stopped only once the server has, so the clicks of the last redirects are written too.
+        let stop_clicks = CancellationToken::new();
+        tasks.spawn(click_writer.run(stop_clicks.clone()));
         let streams = dingtalk_stream::connections(
             &config.dingtalk,
             &state.db,
@@ -290,8 +314,11 @@ impl Application {
         );
         let grace = Duration::from_secs(config.server.shutdown_grace_secs);
         let router = http::router(state);
-        let server = axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown.clone().cancelled_owned());
+        let server = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned());
         let deadline = async {
             shutdown.cancelled().await;
             tokio::time::sleep(grace).await;
@@ -302,6 +329,7 @@ impl Application {
         }
         // The server may also have stopped on its own; make sure the background tasks stop too.
         shutdown.cancel();
+        stop_clicks.cancel();
         let drained = tokio::time::timeout(grace, async {
             while let Some(result) = tasks.join_next().await {
                 if let Err(e) = result {

@@ -5,6 +5,7 @@
 //! This module (with its `load` submodule) is the only place that reads the process environment.
 
 mod error;
+mod links;
 mod load;
 mod platforms;
 mod registrations;
@@ -16,6 +17,7 @@ use std::{net::SocketAddr, path::PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use error::ConfigError;
+pub use links::LinksConfig;
 pub use load::{ConfigSource, Loaded};
 pub use platforms::{
     DINGTALK_API_BASE, DINGTALK_OAPI_BASE, DingtalkConfig, DingtalkMode, MessageFormat,
@@ -44,6 +46,7 @@ pub struct Config {
     pub rules: RulesConfig,
     pub approvals: ApprovalsConfig,
     pub registrations: RegistrationsConfig,
+    pub links: LinksConfig,
 }
 
 /// `[approvals]`: how long approvers may leave a card before they are reminded, and before
@@ -352,6 +355,7 @@ impl Config {
         }
         platforms::validate_wecom(&self.wecom)?;
         platforms::validate_dingtalk(&self.dingtalk)?;
+        links::validate_links(&self.links)?;
         webhooks::validate_webhooks(&self.webhooks, p.lease_secs)?;
         registrations::validate_registrations(&self.registrations)
     }

@@ -14,6 +14,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod http;
+pub mod links;
 pub mod metrics;
 pub mod pipeline;
 pub mod platform;

@@ -1,5 +1,5 @@
-//! The Prometheus metrics salesbot exposes at `/metrics`: HTTP requests, queue depths, and
-//! handler and delivery latencies.
+//! The Prometheus metrics salesbot exposes at `/metrics`: HTTP requests, queue depths,
+//! handler and delivery latencies, and what became of tracked-link clicks.
 
 use std::time::Duration;
 
@@ -46,6 +46,16 @@ struct DeliveryLabels {
     outcome: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabels {
+    reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: String,
+}
+
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
 /// Latency buckets from 1 ms to about 33 s, doubling.
@@ -65,6 +75,10 @@ pub struct Metrics {
     handler_latency: HistogramFamily<HandlerLabels>,
     delivery_latency: HistogramFamily<DeliveryLabels>,
     welcome_messages: Family<TenantOutcomeLabels, Counter>,
+    clicks_recorded: Counter,
+    clicks_dropped: Family<ReasonLabels, Counter>,
+    clicks_buffered: Gauge,
+    click_flush_latency: HistogramFamily<OutcomeLabels>,
 }
 
 impl Default for Metrics {
@@ -117,6 +131,33 @@ impl Metrics {
              greeted first, or they already chatted), expired (the 20 s code ran out), failed",
             welcome_messages.clone(),
         );
+        let clicks_recorded = Counter::default();
+        registry.register(
+            "link_clicks_recorded",
+            "Tracked-link clicks written to the database",
+            clicks_recorded.clone(),
+        );
+        let clicks_dropped = Family::default();
+        registry.register(
+            "link_clicks_dropped",
+            "Tracked-link clicks redirected but never written, by reason: buffer_full (the \
+             database fell behind), unwritten (still failing at shutdown), stopped (after \
+             shutdown), no_salt (the visitor salt could not be read)",
+            clicks_dropped.clone(),
+        );
+        let clicks_buffered = Gauge::default();
+        registry.register(
+            "link_clicks_buffered",
+            "Tracked-link clicks held in memory, not yet written",
+            clicks_buffered.clone(),
+        );
+        let click_flush_latency: HistogramFamily<OutcomeLabels> =
+            Family::new_with_constructor(latency_histogram);
+        registry.register(
+            "link_click_flush_duration_seconds",
+            "Time to write one batch of clicks, by outcome: ok, error",
+            click_flush_latency.clone(),
+        );
         Self {
             registry,
             requests,
@@ -126,7 +167,38 @@ impl Metrics {
             handler_latency,
             delivery_latency,
             welcome_messages,
+            clicks_recorded,
+            clicks_dropped,
+            clicks_buffered,
+            click_flush_latency,
         }
+    }
+
+    /// A click entered the buffer (`n` = 1) or left it (`n` < 0: written or dropped).
+    pub fn add_clicks_buffered(&self, n: i64) {
+        self.clicks_buffered.inc_by(n);
+    }
+
+    /// `n` clicks were written to the database.
+    pub fn count_clicks_recorded(&self, n: u64) {
+        self.clicks_recorded.inc_by(n);
+    }
+
+    /// `n` clicks were redirected but will never be written.
+    pub fn count_clicks_dropped(&self, reason: &str, n: u64) {
+        self.clicks_dropped
+            .get_or_create(&ReasonLabels {
+                reason: reason.into(),
+            })
+            .inc_by(n);
+    }
+
+    pub fn observe_click_flush(&self, outcome: &str, elapsed: Duration) {
+        self.click_flush_latency
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.into(),
+            })
+            .observe(elapsed.as_secs_f64());
     }
 
     /// Counts one welcome message by what became of it.

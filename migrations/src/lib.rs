@@ -17,6 +17,7 @@ mod m20261127_000007_create_customer;
 mod m20261127_000008_outbox_priority;
 mod m20261127_000009_create_approval;
 mod m20261127_000010_approval_step_timers;
+mod m20261127_000011_create_link;
 mod m20261127_000012_create_lead;
 
 /// Applies salesbot's migrations in order.
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000008_outbox_priority::Migration),
             Box::new(m20261127_000009_create_approval::Migration),
             Box::new(m20261127_000010_approval_step_timers::Migration),
+            Box::new(m20261127_000011_create_link::Migration),
             Box::new(m20261127_000012_create_lead::Migration),
         ]
     }

@@ -590,3 +590,59 @@ fn registrations_are_off_by_default_and_need_a_salt_with_their_secret() {
         assert!(err.contains(key) && err.contains(reason), "{toml}: {err}");
     }
 }
+
+#[test]
+fn links_load_with_defaults_and_a_salt_from_the_environment() {
+    let c = load(None, &[]).unwrap().config;
+    assert!(c.links.salt.is_none());
+    assert_eq!(
+        (
+            c.links.buffer_capacity,
+            c.links.batch_size,
+            c.links.flush_interval_ms,
+            c.links.cache_capacity,
+            c.links.trust_forwarded_for
+        ),
+        (100_000, 1000, 200, 100_000, false)
+    );
+    let c = load(
+        Some("[links]\nsalt = \"env:LINK_SALT\"\nbatch_size = 50\n"),
+        &[
+            ("LINK_SALT", "0123456789abcdef-salt"),
+            ("SALESBOT_LINKS__TRUST_FORWARDED_FOR", "true"),
+        ],
+    )
+    .unwrap()
+    .config;
+    assert_eq!(
+        c.links.salt.as_ref().unwrap().expose(),
+        "0123456789abcdef-salt"
+    );
+    assert_eq!(c.links.batch_size, 50);
+    assert!(c.links.trust_forwarded_for);
+    let printed = format!("{c:?} {}", toml::to_string(&c).unwrap());
+    assert!(!printed.contains("0123456789abcdef-salt"), "{printed}");
+    let c = load(None, &[("SALESBOT_LINKS__SALT", "from-the-environment")])
+        .unwrap()
+        .config;
+    assert_eq!(c.links.salt.unwrap().expose(), "from-the-environment");
+}
+
+#[test]
+fn invalid_links_settings_name_the_key() {
+    for (toml, key) in [
+        ("[links]\nsalt = \"short\"\n", "links.salt"),
+        ("[links]\nbuffer_capacity = 0\n", "links.buffer_capacity"),
+        ("[links]\nbatch_size = 0\n", "links.batch_size"),
+        ("[links]\nbatch_size = 10001\n", "links.batch_size"),
+        (
+            "[links]\nflush_interval_ms = 0\n",
+            "links.flush_interval_ms",
+        ),
+        ("[links]\ncache_capacity = 0\n", "links.cache_capacity"),
+        ("[links]\nbufer_capacity = 10\n", "links.bufer_capacity"),
+    ] {
+        let err = load(Some(toml), &[]).unwrap_err();
+        assert!(err.to_string().contains(key), "{toml}: {err}");
+    }
+}

@@ -1,5 +1,5 @@
-//! Platform-neutral business logic: customers, customer groups, channel codes, the tag
-//! catalogue, leads and their score, the rules sales-ops write, and how times read in
+//! Platform-neutral business logic: customers, customer groups, channel codes, tracked links,
+//! the tag catalogue, leads and their score, the rules sales-ops write, and how times read in
 //! messages. Knows neither WeCom nor DingTalk.
 
 pub mod approval;
@@ -7,6 +7,7 @@ pub mod channel;
 pub mod customer;
 pub mod group;
 pub mod lead;
+pub mod link;
 pub mod rules;
 pub mod tag;
 pub mod time;

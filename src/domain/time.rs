@@ -3,7 +3,21 @@
 //! RFC 3339 in UTC.
 
 /// The offset of China Standard Time from UTC, in milliseconds.
-const CST_OFFSET_MS: i64 = 8 * 3600 * 1000;
+pub const CST_OFFSET_MS: i64 = 8 * 3600 * 1000;
+/// Milliseconds in a day.
+pub const DAY_MS: i64 = 86_400_000;
+
+/// The China Standard Time day `at` (epoch ms) falls on, counted from 1970-01-01; the same
+/// number SQL gets from `(at + CST_OFFSET_MS) / DAY_MS` for times after 1970.
+pub fn local_day(at: i64) -> i64 {
+    (at + CST_OFFSET_MS).div_euclid(DAY_MS)
+}
+
+/// A day counted as by [`local_day`], as `YYYY-MM-DD`.
+pub fn day_date(day: i64) -> String {
+    let (year, month, day) = civil_from_days(day);
+    format!("{year:04}-{month:02}-{day:02}")
+}
 
 /// `at` (epoch ms) as `YYYY-MM-DD HH:MM` in China Standard Time.
 pub fn local_minute(at: i64) -> String {
@@ -49,7 +63,7 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 
 #[cfg(test)]
 mod tests {
-    use super::{local_minute, utc_rfc3339};
+    use super::{day_date, local_day, local_minute, utc_rfc3339};
 
     #[test]
     fn formats_in_china_standard_time() {
@@ -59,6 +73,16 @@ mod tests {
         // A leap day, just before midnight local time.
         assert_eq!(local_minute(1_709_222_340_000), "2024-02-29 23:59");
         assert_eq!(local_minute(-1), "1970-01-01 07:59");
+    }
+
+    #[test]
+    fn days_begin_at_midnight_china_standard_time() {
+        // 2026-11-26 15:59:59.999 UTC is the last moment of the 26th in Shanghai.
+        let before = 1_795_708_799_999;
+        assert_eq!(day_date(local_day(before)), "2026-11-26");
+        assert_eq!(day_date(local_day(before + 1)), "2026-11-27");
+        assert_eq!(day_date(local_day(0)), "1970-01-01");
+        assert_eq!(day_date(local_day(-super::CST_OFFSET_MS - 1)), "1969-12-31");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Inbound HTTP, kept thin: each area has its own `router()`, merged here with the layers every
 //! request passes through (request id, tracing span, body-size limit, request metrics).
+//! Served with the peer address attached (`ConnectInfo`), which the tracked-link redirect needs.
 
 mod admin;
 mod approvals;
@@ -9,7 +10,9 @@ mod dingtalk;
 mod error;
 mod health;
 mod leads;
+mod links;
 mod query;
+mod redirect;
 mod refusal;
 mod registrations;
 mod request_id;
@@ -44,6 +47,8 @@ pub fn router(state: AppState) -> Router {
         .merge(channel_codes::router(state.clone()))
         .merge(leads::router(state.clone()))
         .merge(registrations::router())
+        .merge(links::router(state.clone()))
+        .merge(redirect::router())
         .merge(wecom::router())
         .merge(dingtalk::router())
         .route_layer(middleware::from_fn_with_state(

@@ -318,24 +318,43 @@ async fn openapi_document_describes_every_admin_route() {
         ("post", "/api/v1/registrations"),
         ("get", "/api/v1/leads"),
         ("get", "/api/v1/leads/{id}"),
+        ("post", "/api/v1/links"),
+        ("patch", "/api/v1/links/{code}"),
+        ("get", "/api/v1/links/{code}/stats"),
+        ("get", "/api/v1/campaigns/{campaign}/stats"),
+        ("get", "/l/{code}"),
     ] {
         assert!(
             paths.get(path).and_then(|p| p.get(method)).is_some(),
             "{method} {path} undocumented"
         );
-        // ... and the route exists: anything but the router's 404 page.
-        let url = format!("{}{}", app.address, path.replace("{id}", "1"));
-        let status = app
+        // ... and the route exists: anything but the router's own 404 (a tracked link's 404
+        // page is the route answering).
+        let url = format!(
+            "{}{}",
+            app.address,
+            path.replace("{id}", "1")
+                .replace("{code}", "Ab3dE5gH7j")
+                .replace("{campaign}", "expo")
+        );
+        let response = app
             .client
             .request(method.to_uppercase().parse().unwrap(), url)
             .send()
             .await
-            .unwrap()
-            .status();
-        assert_ne!(status, StatusCode::NOT_FOUND, "{method} {path}");
+            .unwrap();
+        let status = response.status();
+        let html = response
+            .headers()
+            .get("content-type")
+            .is_some_and(|t| t.to_str().unwrap().starts_with("text/html"));
+        assert!(
+            status != StatusCode::NOT_FOUND || html,
+            "{method} {path}: the router's 404"
+        );
         assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
     }
-    assert_eq!(paths.len(), 15, "a documented path has no test here");
+    assert_eq!(paths.len(), 20, "a documented path has no test here");
     app.stop().await;
 }
 

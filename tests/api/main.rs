@@ -22,6 +22,8 @@ mod groups;
 mod http;
 mod inbox;
 mod leads;
+mod links;
+mod links_outage;
 mod migrations;
 mod outbox;
 mod registrations;

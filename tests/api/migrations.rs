@@ -39,6 +39,23 @@ async fn step_by_step(db: &DatabaseConnection) {
     .await;
     exec(db, "INSERT INTO card (send_key, platform, tenant, track_id, message_kind, subject, recipient, content, created_at, updated_at) \
               VALUES ('i1', 'wecom', 'acme', 't1', 'lead_assigned', 'lead:1', 'user:bob', '{}', 1, 1)").await;
+    exec(
+        db,
+        "INSERT INTO link (code, tenant, target_url, campaign, created_at) \
+              VALUES ('Ab3dE5gH7j', 'acme', 'https://example.com/', 'expo', 1)",
+    )
+    .await;
+    exec(
+        db,
+        "INSERT INTO link_click (link_id, code, tenant, campaign, at, agent_class, visitor) \
+              VALUES (1, 'Ab3dE5gH7j', 'acme', 'expo', 1, 'browser', 'v')",
+    )
+    .await;
+    exec(
+        db,
+        "INSERT INTO link_salt (id, salt, created_at) VALUES (1, 's', 1)",
+    )
+    .await;
     // The earlier rows survived the later steps; everything rolls back and applies again.
     let row = db
         .query_one_raw(Statement::from_string(
