@@ -141,6 +141,7 @@ impl Application {
                 .await
                 .context("cannot read or store the tracked-link salt")?;
         }
+        let links = Arc::new(links);
         let templates = Arc::new(templates);
         let rules = Arc::new(rules);
         let mut extensions = extensions;
@@ -165,6 +166,7 @@ impl Application {
             approvals: ApprovalCommands {
                 approvals: approvals.clone(),
             },
+            links: links.clone(),
             locale: Locale::from_config(&config.templates.locale),
         });
         if !wecom.is_empty() {
@@ -208,7 +210,7 @@ impl Application {
             rules,
             approvals,
             webhooks,
-            links: Arc::new(links),
+            links,
             config: Arc::new(config),
             metrics,
             wake_inbox: Arc::new(Notify::new()),

@@ -59,6 +59,15 @@ pub enum Answer {
         id: i64,
         status: String,
     },
+    /// A tracked link was made.
+    LinkMade {
+        url: String,
+        campaign: String,
+    },
+    /// The link was not made; `reason` says why (a target that is not http/https, say).
+    LinkRefused {
+        reason: String,
+    },
     /// Something on salesbot's side failed; the cause is in the log.
     Fault,
 }
@@ -139,6 +148,10 @@ fn zh_cn(answer: &Answer) -> String {
             };
             format!("审批 #{id} {status}，不能再撤回。")
         }
+        Answer::LinkMade { url, campaign } => {
+            format!("短链接已生成（活动：{campaign}）：\n{url}\n发到客户群后，点击会计入统计。")
+        }
+        Answer::LinkRefused { reason } => format!("短链接未生成：{reason}"),
         Answer::Fault => "抱歉，暂时无法处理这条命令，请稍后再试。".into(),
     }
 }
@@ -209,6 +222,10 @@ fn en(answer: &Answer) -> String {
         Answer::Decided { id, status } => {
             format!("Approval #{id} is {status} already and cannot be withdrawn.")
         }
+        Answer::LinkMade { url, campaign } => format!(
+            "Tracked link for campaign {campaign}:\n{url}\nPost it in customer groups; its clicks are counted."
+        ),
+        Answer::LinkRefused { reason } => format!("Link not made: {reason}"),
         Answer::Fault => {
             "Sorry, that command cannot be handled right now. Please try again later.".into()
         }

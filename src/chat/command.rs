@@ -12,6 +12,8 @@ pub enum Command {
     Approval(ApprovalArgs),
     /// Withdraw one of the sender's approvals.
     Withdraw { id: i64 },
+    /// Make a tracked link of a URL, with the sender as its rep.
+    Link(LinkArgs),
 }
 
 impl Command {
@@ -21,6 +23,7 @@ impl Command {
             Self::Help => HELP,
             Self::Approval(_) => APPROVAL,
             Self::Withdraw { .. } => WITHDRAW,
+            Self::Link(_) => LINK,
         }
     }
 }
@@ -37,6 +40,18 @@ pub struct ApprovalArgs {
     /// The rest of the message, words joined by one space.
     pub title: String,
 }
+
+/// `link <url> [<campaign>]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkArgs {
+    /// The target, checked when the link is made.
+    pub url: String,
+    /// The campaign the clicks count towards; [`DEFAULT_CAMPAIGN`] when not given.
+    pub campaign: String,
+}
+
+/// The campaign of links made in chat without one.
+pub const DEFAULT_CAMPAIGN: &str = "chat";
 
 /// Why a message is not a command that can run: the sender's mistake, answered in chat with
 /// what is wrong and the command's usage.
@@ -116,6 +131,7 @@ impl Spec {
 const HELP: &str = "help";
 const APPROVAL: &str = "approval";
 const WITHDRAW: &str = "withdraw";
+const LINK: &str = "link";
 
 /// Every command, in the order help lists them.
 pub const COMMANDS: &[Spec] = &[
@@ -151,6 +167,17 @@ pub const COMMANDS: &[Spec] = &[
         },
         example: Some("撤回 12"),
         parse: withdraw,
+    },
+    Spec {
+        name: LINK,
+        aliases: &["链接"],
+        args: "<url> [<campaign>]",
+        summary: Localized {
+            zh_cn: "生成可统计点击的短链接，发到客户群里",
+            en: "make a tracked short link to post in customer groups",
+        },
+        example: Some("链接 https://example.com/expo 双11展会"),
+        parse: link,
     },
 ];
 
@@ -226,6 +253,23 @@ fn withdraw(args: &[&str]) -> Result<Command, ParseError> {
         }
         _ => Err(ParseError::BadId((*word).to_owned())),
     }
+}
+
+fn link(args: &[&str]) -> Result<Command, ParseError> {
+    let url = args.first().ok_or(ParseError::Missing {
+        command: LINK,
+        argument: "<url>",
+    })?;
+    if let Some(extra) = args.get(2) {
+        return Err(ParseError::Unexpected {
+            command: LINK,
+            extra: (*extra).to_owned(),
+        });
+    }
+    Ok(Command::Link(LinkArgs {
+        url: (*url).to_owned(),
+        campaign: args.get(1).unwrap_or(&DEFAULT_CAMPAIGN).to_string(),
+    }))
 }
 
 /// `200000`, `200,000`, `20万`, `1.5万`, `99.90`; commas only between groups of three digits.

@@ -19,17 +19,23 @@ use sea_orm::DatabaseConnection;
 use super::{
     answer::{Answer, Locale},
     approval::ApprovalCommands,
-    command::{self, Command},
+    command::{self, Command, LinkArgs},
     incoming::Incoming,
     reply::{self, Reply},
 };
-use crate::pipeline::{
-    Effects, EventHandler, HandlerError, Handlers, InboxEvent, NewMessage, Prepared, outbox,
+use crate::{
+    domain::link::NewLink,
+    links::{self, LinkError, Links},
+    pipeline::{
+        Effects, EventHandler, HandlerError, Handlers, InboxEvent, NewMessage, Prepared, outbox,
+    },
 };
 
 /// Runs reps' commands and answers them.
 pub struct ChatCommands {
     pub approvals: ApprovalCommands,
+    /// Where `link` makes tracked links.
+    pub links: Arc<Links>,
     pub locale: Locale,
 }
 
@@ -105,6 +111,47 @@ impl ChatCommands {
             Command::Help => Ok(Answer::Help),
             Command::Approval(args) => self.approvals.start(db, incoming, key, &args, now).await,
             Command::Withdraw { id } => self.approvals.withdraw(db, incoming, key, id, now).await,
+            Command::Link(args) => self.link(db, incoming, &args, now).await,
+        }
+    }
+
+    /// Makes a tracked link with the sender as its rep. Run again after its answer was lost,
+    /// it makes a second code for the same target: harmless, as both redirect and count.
+    async fn link(
+        &self,
+        db: &DatabaseConnection,
+        incoming: &Incoming,
+        args: &LinkArgs,
+        now: i64,
+    ) -> Result<Answer, HandlerError> {
+        let new = match NewLink::parse(
+            &incoming.tenant,
+            &args.url,
+            &args.campaign,
+            None,
+            Some(&incoming.sender),
+            false,
+        ) {
+            Ok(new) => new,
+            Err(invalid) => {
+                return Ok(Answer::LinkRefused {
+                    reason: invalid.to_string(),
+                });
+            }
+        };
+        match links::create(db, &new, &self.links.public_base_url, now).await {
+            Ok(created) => {
+                self.links.remember(created.link);
+                Ok(Answer::LinkMade {
+                    url: created.url,
+                    campaign: args.campaign.clone(),
+                })
+            }
+            Err(LinkError::Database(e)) => Err(HandlerError::Database(e)),
+            Err(e) => {
+                tracing::error!(error = %e, "link not made");
+                Ok(Answer::Fault)
+            }
         }
     }
 }

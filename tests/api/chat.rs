@@ -312,6 +312,7 @@ async fn help_lists_the_commands_unknown_ones_are_named_and_empty_ones_are_not_a
         "help（也可用 帮助、?、？）",
         "approval <kind> <amount> [<discount>%] <title…>（也可用 审批）",
         "withdraw <id>（也可用 撤回）",
+        "link <url> [<campaign>]（也可用 链接）",
     ] {
         assert!(help.contains(usage), "{usage} in {help}");
     }
@@ -327,6 +328,54 @@ async fn help_lists_the_commands_unknown_ones_are_named_and_empty_ones_are_not_a
     settled(&t).await;
     assert_eq!(t.count("SELECT COUNT(*) FROM inbox").await, 3);
     assert_eq!(t.count("SELECT COUNT(*) FROM outbox").await, 2, "no answer");
+    chat.stop().await;
+    t.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_command_makes_a_tracked_link_that_redirects() {
+    let t = TestDb::sqlite().await;
+    let chat = Chat::start(&t).await;
+    chat.say(
+        "alice",
+        8001,
+        "链接 https://example.com/expo?from=wecom 双11展会",
+    )
+    .await;
+    settled(&t).await;
+    let answer = chat.answer_to("alice");
+    assert!(
+        answer.starts_with("短链接已生成（活动：双11展会）："),
+        "{answer}"
+    );
+    let url = answer.lines().nth(1).unwrap().to_owned();
+    let code = url.rsplit('/').next().unwrap();
+    assert_eq!(code.len(), 10, "{url}");
+    let redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/l/{code}", chat.app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(redirect.status(), reqwest::StatusCode::FOUND);
+    assert_eq!(
+        redirect.headers()["location"],
+        "https://example.com/expo?from=wecom"
+    );
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM link WHERE rep = 'alice' AND campaign = '双11展会'")
+            .await,
+        1
+    );
+
+    // Only web links: the refusal says why, and nothing is made.
+    chat.say("alice", 8002, "link javascript:alert(1)").await;
+    settled(&t).await;
+    let answer = chat.answer_to("alice");
+    assert!(answer.starts_with("短链接未生成："), "{answer}");
+    assert_eq!(t.count("SELECT COUNT(*) FROM link").await, 1);
     chat.stop().await;
     t.finish().await;
 }
@@ -431,6 +480,15 @@ fn chat_commands(config: &Config, db: &DatabaseConnection) -> Arc<ChatCommands> 
                 webhooks: Default::default(),
             }),
         },
+        links: Arc::new(
+            salesbot::links::Links::new(
+                db.clone(),
+                &config.links,
+                &config.server.public_base_url,
+                Arc::new(salesbot::metrics::Metrics::new()),
+            )
+            .0,
+        ),
         locale: Locale::from_config(&config.templates.locale),
     })
 }

@@ -183,3 +183,35 @@ fn every_command_has_a_unique_name_and_aliases() {
         assert!(!spec.summary.zh_cn.is_empty() && !spec.summary.en.is_empty());
     }
 }
+
+#[test]
+fn link_takes_a_url_and_an_optional_campaign() {
+    assert_eq!(
+        parse("链接 https://example.com/Expo?a=1 双11展会"),
+        Some(Ok(Command::Link(LinkArgs {
+            url: "https://example.com/Expo?a=1".into(),
+            campaign: "双11展会".into(),
+        })))
+    );
+    assert_eq!(
+        parse("link https://example.com/x"),
+        Some(Ok(Command::Link(LinkArgs {
+            url: "https://example.com/x".into(),
+            campaign: DEFAULT_CAMPAIGN.into(),
+        })))
+    );
+    assert_eq!(
+        parse("link"),
+        Some(Err(ParseError::Missing {
+            command: "link",
+            argument: "<url>"
+        }))
+    );
+    assert_eq!(
+        parse("link https://a.example b c"),
+        Some(Err(ParseError::Unexpected {
+            command: "link",
+            extra: "c".into()
+        }))
+    );
+}
