@@ -64,6 +64,7 @@ fn redirect_hot_path(c: &mut Criterion) {
                 at: 1,
                 agent: salesbot::domain::link::AgentClass::Wecom,
                 visitor,
+                who: Default::default(),
             });
             rx.try_recv().unwrap()
         })
@@ -78,6 +79,7 @@ fn redirect_hot_path(c: &mut Criterion) {
                 at: 1,
                 agent,
                 visitor,
+                who: Default::default(),
             });
             rx.try_recv().unwrap()
         })

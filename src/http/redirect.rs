@@ -3,20 +3,27 @@
 //! later. Anything else gets a small HTML page and never a redirect, so no one can use
 //! salesbot's domain to send people to a URL of their choosing.
 
-use std::net::{IpAddr, SocketAddr};
+use std::{
+    net::{IpAddr, SocketAddr},
+    sync::Arc,
+    time::Duration,
+};
 
 use axum::{
     Router,
-    extract::{ConnectInfo, Path, Request, State},
+    extract::{ConnectInfo, Path, Query, Request, State, rejection::QueryRejection},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response},
     routing::get,
 };
 
+use serde::Deserialize;
+
 use crate::{
     app::AppState,
-    domain::link::classify,
-    links::{Lookup, identity},
+    domain::link::{AgentClass, Link, Who, classify},
+    links::{Lookup, identity, scoring},
+    pipeline::clock::now_ms,
 };
 
 /// Seconds a client is asked to wait before trying again while the database is down.
@@ -32,8 +39,13 @@ const UNAVAILABLE_PAGE: &str = "<!doctype html>\n<html lang=\"zh-CN\"><head><met
 </body></html>\n";
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/l/{code}", get(follow))
+    Router::new()
+        .route("/l/{code}", get(follow))
+        .route(&format!("/l/{{code}}/{}", identity::LANDING), get(land))
 }
+
+/// Longest the landing waits for WeCom to name the visitor before redirecting anonymously.
+const OAUTH_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[tracing::instrument(skip_all, fields(code = %code))]
 async fn follow(
@@ -41,32 +53,137 @@ async fn follow(
     Path(code): Path<String>,
     request: Request,
 ) -> Response {
-    let link = match state.links.lookup(&code).await {
-        Lookup::Found(link) if link.enabled => link,
-        Lookup::Found(_) | Lookup::Unknown => return page(StatusCode::NOT_FOUND, NOT_FOUND_PAGE),
+    let link = match found(&state, &code).await {
+        Ok(link) => link,
+        Err(page) => return page,
+    };
+    let visit = Visit::of(&state, &request);
+    let oauth = state.wecom.get(&link.tenant).map(|app| identity::Oauth {
+        corp_id: &app.corp_id,
+        agent_id: app.agent_id,
+        public_base_url: &state.config.server.public_base_url,
+    });
+    match identity::next_step(&link, visit.agent, oauth) {
+        identity::NextStep::Target(target) => {
+            visit.record(&state, link, Who::default()).await;
+            redirect(target)
+        }
+        // The click is recorded when the visitor lands back, with who they are.
+        identity::NextStep::Authorize(url) => redirect(url),
+    }
+}
+
+/// `?code=…&state=…`, as WeCom's OAuth brings the visitor back.
+#[derive(Deserialize)]
+struct Landing {
+    code: Option<String>,
+}
+
+/// `GET /l/{code}/id`: back from WeCom's OAuth. The code is exchanged for who clicked (at
+/// most [`OAUTH_TIMEOUT`]); whatever happens, the click is recorded (anonymous if WeCom did
+/// not say) and the visitor sent on to the target.
+#[tracing::instrument(skip_all, fields(code = %code))]
+async fn land(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    landing: Result<Query<Landing>, QueryRejection>,
+    request: Request,
+) -> Response {
+    let link = match found(&state, &code).await {
+        Ok(link) => link,
+        Err(page) => return page,
+    };
+    let oauth_code = landing
+        .ok()
+        .and_then(|Query(l)| l.code)
+        .filter(|c| !c.is_empty());
+    let app = state.wecom.get(&link.tenant).filter(|_| link.identify);
+    let who = match (app, oauth_code) {
+        (Some(app), Some(oauth_code)) => {
+            match tokio::time::timeout(OAUTH_TIMEOUT, app.client.oauth_user(&oauth_code)).await {
+                Ok(Ok(named)) => Who {
+                    member_userid: named.userid,
+                    external_userid: named.external_userid,
+                },
+                Ok(Err(e)) => {
+                    tracing::info!(error = %e, "OAuth did not name the visitor");
+                    Who::default()
+                }
+                Err(_) => {
+                    tracing::warn!(timeout = ?OAUTH_TIMEOUT, "OAuth look-up timed out");
+                    Who::default()
+                }
+            }
+        }
+        _ => Who::default(),
+    };
+    if let Some(customer) = &who.external_userid {
+        scoring::spawn_credit(
+            state.db.clone(),
+            state.rules.clone(),
+            state.webhooks.clone(),
+            (link.tenant.clone(), customer.clone(), link.code.clone()),
+            now_ms(),
+        );
+    }
+    let target = link.target_url.clone();
+    Visit::of(&state, &request).record(&state, link, who).await;
+    redirect(target)
+}
+
+/// The enabled link `code`, or the page to answer instead.
+async fn found(state: &AppState, code: &str) -> Result<Arc<Link>, Response> {
+    match state.links.lookup(code).await {
+        Lookup::Found(link) if link.enabled => Ok(link),
+        Lookup::Found(_) | Lookup::Unknown => Err(page(StatusCode::NOT_FOUND, NOT_FOUND_PAGE)),
         Lookup::Unavailable => {
             let mut response = page(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE_PAGE);
             response.headers_mut().insert(
                 header::RETRY_AFTER,
                 HeaderValue::from_static(RETRY_AFTER_SECS),
             );
-            return response;
+            Err(response)
         }
-    };
-    let headers = request.headers();
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()))
-        .unwrap_or_default();
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip());
-    let address = client_address(peer, headers, state.links.trust_forwarded_for);
-    let agent = classify(&user_agent);
-    let identity::NextStep::Target(target) = identity::next_step(&link, agent);
-    state.links.record(link, &address, &user_agent, agent).await;
-    match HeaderValue::try_from(target) {
+    }
+}
+
+/// Who is clicking, as far as the request tells.
+struct Visit {
+    user_agent: String,
+    address: String,
+    agent: AgentClass,
+}
+
+impl Visit {
+    fn of(state: &AppState, request: &Request) -> Self {
+        let headers = request.headers();
+        let user_agent = headers
+            .get(header::USER_AGENT)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .unwrap_or_default();
+        let peer = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| info.0.ip());
+        let address = client_address(peer, headers, state.links.trust_forwarded_for);
+        let agent = classify(&user_agent);
+        Self {
+            user_agent,
+            address,
+            agent,
+        }
+    }
+
+    async fn record(&self, state: &AppState, link: Arc<Link>, who: Who) {
+        state
+            .links
+            .record(link, &self.address, &self.user_agent, self.agent, who)
+            .await;
+    }
+}
+
+fn redirect(location: String) -> Response {
+    match HeaderValue::try_from(location) {
         Ok(location) => (
             StatusCode::FOUND,
             [

@@ -7,6 +7,7 @@ pub mod cache;
 pub mod clicks;
 pub mod create;
 pub mod identity;
+pub mod scoring;
 
 use std::{sync::Arc, time::Duration};
 
@@ -19,7 +20,9 @@ pub use create::{Created, create};
 
 use crate::{
     config::{LinksConfig, Secret},
-    domain::link::{AgentClass, Click, InvalidLink, Link, LinkCode, VisitorHasher, store, visitor},
+    domain::link::{
+        AgentClass, Click, InvalidLink, Link, LinkCode, VisitorHasher, Who, store, visitor,
+    },
     metrics::Metrics,
     pipeline::clock::now_ms,
 };
@@ -139,6 +142,7 @@ impl Links {
         address: &str,
         user_agent: &str,
         agent: AgentClass,
+        who: Who,
     ) {
         let hasher = match self.hasher.get() {
             Some(hasher) => hasher,
@@ -163,6 +167,7 @@ impl Links {
             at: now_ms(),
             agent,
             visitor: hasher.visitor(address, user_agent),
+            who,
         });
     }
 

@@ -26,6 +26,8 @@ pub const PLATFORM: &str = "wecom";
 #[derive(Debug)]
 pub struct WecomApp {
     pub tenant: String,
+    /// The corp, as OAuth's `appid`.
+    pub corp_id: String,
     pub crypto: CallbackCrypto,
     pub client: WecomClient,
     pub max_clock_skew_secs: Option<u64>,
@@ -67,6 +69,7 @@ impl WecomApps {
                 app.tenant.clone(),
                 Arc::new(WecomApp {
                     tenant: app.tenant.clone(),
+                    corp_id: app.corp_id.clone(),
                     crypto,
                     client,
                     max_clock_skew_secs: app.max_clock_skew_secs,

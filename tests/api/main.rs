@@ -22,6 +22,8 @@ mod groups;
 mod http;
 mod inbox;
 mod leads;
+mod link_identity;
+mod link_registrations;
 mod links;
 mod links_outage;
 mod migrations;

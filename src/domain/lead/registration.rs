@@ -66,8 +66,19 @@ pub async fn record(
     registration: &NewRegistration,
     now: i64,
 ) -> Result<Registered, DbErr> {
+    // A registration through a tracked link counts towards the link's campaign.
+    let with_campaign;
+    let r = match (&registration.campaign, &registration.link_code) {
+        (None, Some(code)) => {
+            with_campaign = NewRegistration {
+                campaign: link_campaign(db, &registration.tenant, code).await?,
+                ..registration.clone()
+            };
+            &with_campaign
+        }
+        _ => registration,
+    };
     let txn = db.begin().await?;
-    let r = registration;
     // The insert comes first: it is the write that claims the dedupe key, so of two
     // identical submissions at once, the second waits for the first and then finds its row.
     let inserted = txn
@@ -264,4 +275,20 @@ async fn link_lead_to_customer(
     ))
     .await?;
     Ok(())
+}
+
+/// The campaign of the tenant's tracked link `code`, if there is one.
+async fn link_campaign(
+    db: &DatabaseConnection,
+    tenant: &str,
+    code: &str,
+) -> Result<Option<String>, DbErr> {
+    let row = db
+        .query_one_raw(stmt(
+            db,
+            "SELECT campaign FROM link WHERE tenant = $1 AND code = $2",
+            [tenant.into(), code.into()],
+        ))
+        .await?;
+    row.map(|row| row.try_get("", "campaign")).transpose()
 }

@@ -151,6 +151,17 @@ pub struct Click {
     pub at: i64,
     pub agent: AgentClass,
     pub visitor: Visitor,
+    /// Who clicked, when a link with `identify` learned it through WeCom's OAuth.
+    pub who: Who,
+}
+
+/// Who clicked, as WeCom's OAuth named them; both empty for an anonymous click.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Who {
+    /// A member of the corp.
+    pub member_userid: Option<String>,
+    /// A customer of the corp.
+    pub external_userid: Option<String>,
 }
 
 #[cfg(test)]

@@ -19,6 +19,22 @@ pub enum Scope<'a> {
 }
 
 impl Scope<'_> {
+    /// The registrations of the scope.
+    fn registrations(&self) -> (&'static str, Vec<Value>) {
+        match self {
+            Self::Link(id) => (
+                "SELECT COUNT(*) AS n FROM registration WHERE link_code = \
+                 (SELECT code FROM link WHERE id = $1)",
+                vec![(*id).into()],
+            ),
+            Self::Campaign { tenant, campaign } => (
+                "SELECT COUNT(*) AS n FROM registration WHERE tenant = $1 AND (campaign = $2 \
+                 OR link_code IN (SELECT code FROM link WHERE tenant = $1 AND campaign = $2))",
+                vec![(*tenant).into(), (*campaign).into()],
+            ),
+        }
+    }
+
     fn condition(&self) -> (&'static str, Vec<Value>) {
         match self {
             Self::Link(id) => ("link_id = $1", vec![(*id).into()]),
@@ -42,7 +58,8 @@ pub struct Stats {
     pub by_chat: Vec<ChatStats>,
     /// All clicks, bots included, by kind of client; every kind is present.
     pub by_class: BTreeMap<&'static str, i64>,
-    /// Sign-ups that came through the link: not recorded yet, so always 0.
+    /// Registrations (POST /api/v1/registrations) that name the link, or for a campaign the
+    /// campaign or one of its links.
     pub registrations: i64,
 }
 
@@ -95,6 +112,11 @@ struct ChatRow {
     chat_id: Option<String>,
     clicks: i64,
     uniq: i64,
+}
+
+#[derive(FromQueryResult)]
+struct Count {
+    n: i64,
 }
 
 #[derive(FromQueryResult)]
@@ -161,6 +183,11 @@ pub async fn stats(db: &impl ConnectionTrait, scope: &Scope<'_>) -> Result<Stats
         &values,
     )
     .await?;
+    let (sql, values) = scope.registrations();
+    let registrations = query::<Count>(db, sql, &values)
+        .await?
+        .pop()
+        .map_or(0, |row| row.n);
     let by_class = AgentClass::ALL
         .iter()
         .map(|class| {
@@ -192,7 +219,7 @@ pub async fn stats(db: &impl ConnectionTrait, scope: &Scope<'_>) -> Result<Stats
             })
             .collect(),
         by_class,
-        registrations: 0,
+        registrations,
     })
 }
 

@@ -126,9 +126,8 @@ pub async fn insert_clicks(db: &DatabaseConnection, clicks: &[Click]) -> Result<
                 click.at.into(),
                 click.agent.as_str().into(),
                 click.visitor.to_hex().into(),
-                // Who clicked, once links with `identify` ask WeCom (wecom.md §7).
-                Option::<String>::None.into(),
-                Option::<String>::None.into(),
+                click.who.member_userid.clone().into(),
+                click.who.external_userid.clone().into(),
             ]);
         }
         txn.execute_raw(stmt(&txn, &sql, values)).await?;
