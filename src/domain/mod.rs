@@ -6,6 +6,7 @@ pub mod approval;
 pub mod channel;
 pub mod customer;
 pub mod group;
+pub mod group_activity;
 pub mod lead;
 pub mod link;
 pub mod rules;

@@ -8,6 +8,7 @@ mod channel_codes;
 mod customers;
 mod dingtalk;
 mod error;
+mod groups;
 mod health;
 mod leads;
 mod links;
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .merge(customers::router(state.clone()))
         .merge(approvals::router(state.clone()))
         .merge(channel_codes::router(state.clone()))
+        .merge(groups::router(state.clone()))
         .merge(leads::router(state.clone()))
         .merge(registrations::router())
         .merge(links::router(state.clone()))

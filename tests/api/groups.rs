@@ -19,16 +19,16 @@ use serde_json::{Value, json};
 
 use crate::helpers::{self, TestDb, on_both_backends};
 
-const TOKEN: &str = "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo";
-const KEY: &str = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt";
-const CHAT: &str = "wrBuyersGroup0001";
+pub(crate) const TOKEN: &str = "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo";
+pub(crate) const KEY: &str = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt";
+pub(crate) const CHAT: &str = "wrBuyersGroup0001";
 const GET: &str = "externalcontact/groupchat/get";
 /// The first callback's CreateTime (Unix seconds).
 const T0: i64 = 1_717_200_000;
 
 /// A fake WeCom, a worker with the group handler for tenant `acme`, and the worker's clock.
-struct Groups {
-    fake: FakeWecom,
+pub(crate) struct Groups {
+    pub(crate) fake: FakeWecom,
     worker: Worker,
     now: i64,
 }
@@ -173,7 +173,7 @@ async fn left_at(t: &TestDb, userid: &str) -> Option<i64> {
 }
 
 /// Delivers `create` and handles it.
-async fn created(t: &TestDb) -> Groups {
+pub(crate) async fn created(t: &TestDb) -> Groups {
     let mut g = Groups::start(t).await;
     g.fake.add_group_chat(initial_group());
     g.deliver(t, &chat_xml("create", 0, ""), "").await;

@@ -323,6 +323,7 @@ async fn openapi_document_describes_every_admin_route() {
         ("get", "/api/v1/links/{code}/stats"),
         ("get", "/api/v1/campaigns/{campaign}/stats"),
         ("get", "/l/{code}"),
+        ("get", "/api/v1/groups/{chat_id}/activity"),
     ] {
         assert!(
             paths.get(path).and_then(|p| p.get(method)).is_some(),
@@ -336,6 +337,7 @@ async fn openapi_document_describes_every_admin_route() {
             path.replace("{id}", "1")
                 .replace("{code}", "Ab3dE5gH7j")
                 .replace("{campaign}", "expo")
+                .replace("{chat_id}", "wrChat1")
         );
         let response = app
             .client
@@ -354,7 +356,7 @@ async fn openapi_document_describes_every_admin_route() {
         );
         assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
     }
-    assert_eq!(paths.len(), 20, "a documented path has no test here");
+    assert_eq!(paths.len(), 21, "a documented path has no test here");
     app.stop().await;
 }
 

@@ -18,6 +18,7 @@ mod customers;
 mod dingtalk;
 mod dingtalk_stream;
 mod golden;
+mod group_activity;
 mod groups;
 mod http;
 mod inbox;
