@@ -182,7 +182,12 @@ impl Application {
                 public_base_url: config.server.public_base_url.clone(),
             };
             wecom_contacts::register(&mut extensions.handlers, Arc::new(contacts));
-            wecom_groups::register(&mut extensions.handlers, wecom.clone());
+            wecom_groups::register(
+                &mut extensions.handlers,
+                wecom.clone(),
+                rules.clone(),
+                webhooks.clone(),
+            );
             wecom_taps::register(&mut extensions.handlers, approvals.clone());
             chat::register(
                 &mut extensions.handlers,

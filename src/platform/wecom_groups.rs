@@ -22,8 +22,14 @@ use super::{
     wecom_contacts::api_error,
 };
 use crate::{
-    domain::group::{self, Change, Delta, Group, Member, member_type},
+    domain::{
+        customer::store::customer_id,
+        group::{self, Change, Delta, Group, Member, member_type},
+        lead::score::{self, ScoreKind, Scoring, Subject},
+        rules::Rules,
+    },
     pipeline::{Effects, EventHandler, HandlerError, Handlers, InboxEvent, Prepared},
+    webhooks::Webhooks,
 };
 
 /// Inbox kinds of the events handled here.
@@ -39,9 +45,20 @@ pub mod kinds {
 /// has no single `join_scene` and is stored as unknown until the next full read.
 const EVENT_JOIN_BY_QR_CODE: i64 = 3;
 
-/// Registers the handler for each kind, unless one is registered for it already.
-pub fn register(handlers: &mut Handlers, apps: Arc<WecomApps>) {
-    let handler: Arc<dyn EventHandler> = Arc::new(GroupChanged { apps });
+/// Registers the handler for each kind, unless one is registered for it already. A customer
+/// who joins earns `group_join` points of `rules`' lead score (published through `webhooks`
+/// when it qualifies them).
+pub fn register(
+    handlers: &mut Handlers,
+    apps: Arc<WecomApps>,
+    rules: Arc<Rules>,
+    webhooks: Arc<Webhooks>,
+) {
+    let handler: Arc<dyn EventHandler> = Arc::new(GroupChanged {
+        apps,
+        rules,
+        webhooks,
+    });
     for kind in kinds::ALL {
         handlers.register_default(kind, handler.clone());
     }
@@ -50,6 +67,8 @@ pub fn register(handlers: &mut Handlers, apps: Arc<WecomApps>) {
 /// Applies `change_external_chat` events.
 struct GroupChanged {
     apps: Arc<WecomApps>,
+    rules: Arc<Rules>,
+    webhooks: Arc<Webhooks>,
 }
 
 /// The group as `groupchat/get` answered before the event's transaction, when the event needs
@@ -67,9 +86,34 @@ struct Context<'a> {
     at: i64,
     inbox_id: i64,
     now: i64,
+    scoring: Scoring<'a>,
 }
 
 impl Context<'_> {
+    /// Adds `group_join` points to each customer among `joined` (by `members`' types).
+    async fn score_joins(&self, joined: &[String], members: &[Member]) -> Result<(), HandlerError> {
+        for userid in joined {
+            let customer = members
+                .iter()
+                .any(|m| &m.userid == userid && m.kind == member_type::CUSTOMER);
+            if !customer {
+                continue;
+            }
+            let id = customer_id(self.db, self.tenant(), userid, self.now).await?;
+            score::add(
+                self.db,
+                &self.scoring,
+                self.tenant(),
+                Subject::Customer(id),
+                ScoreKind::GroupJoin,
+                &format!("group:{}", self.chat_id),
+                self.now,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
     fn tenant(&self) -> &str {
         &self.app.tenant
     }
@@ -141,6 +185,10 @@ impl EventHandler for GroupChanged {
             at: callback.create_time.saturating_mul(1000),
             inbox_id: effects.event_id(),
             now: effects.now(),
+            scoring: Scoring {
+                rules: self.rules.lead_score(),
+                webhooks: &self.webhooks,
+            },
         };
         match change.change_type.as_str() {
             "create" => refresh(&cx).await,
@@ -203,6 +251,9 @@ async fn membership(cx: &Context<'_>, change: &ExternalChatChange) -> Result<(),
         },
     };
     let applied = group::apply_delta(cx.db, &cx.change(&stored), &delta, cx.now).await?;
+    if let Delta::Join(members) = &delta {
+        cx.score_joins(&applied.joined, members).await?;
+    }
     group::set_member_version(cx.db, stored.id, current, cx.now).await?;
     tracing::debug!(
         joined = applied.joined.len(),
@@ -278,6 +329,7 @@ async fn refresh(cx: &Context<'_>) -> Result<(), HandlerError> {
     let stored = group::upsert(cx.db, &info, cx.now).await?;
     let members: Vec<Member> = chat.member_list.iter().map(member).collect();
     let applied = group::replace_members(cx.db, &cx.change(&stored), &members, cx.now).await?;
+    cx.score_joins(&applied.joined, &members).await?;
     tracing::debug!(
         members = members.len(),
         joined = applied.joined.len(),

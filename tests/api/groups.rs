@@ -44,7 +44,7 @@ impl Groups {
         // event's transaction, so that write never waits for it.
         let apps = Arc::new(WecomApps::from_config(&[config], &t.db).unwrap());
         let mut handlers = Handlers::default();
-        wecom_groups::register(&mut handlers, apps);
+        wecom_groups::register(&mut handlers, apps, Default::default(), Default::default());
         Self {
             fake,
             worker: helpers::worker(t, "groups", handlers),
@@ -232,6 +232,16 @@ async fn create_stores_the_group_its_members_and_a_timeline_entry_per_customer(t
             .await,
         0
     );
+    // The customer's join earns the default group_join points; the owner is no lead.
+    assert_eq!(
+        t.count(
+            "SELECT CAST(points AS BIGINT) FROM score_event WHERE kind = 'group_join' \
+             AND reason = 'group:wrBuyersGroup0001'"
+        )
+        .await,
+        5
+    );
+    assert_eq!(t.count("SELECT COUNT(*) FROM score_event").await, 1);
 }
 on_both_backends!(
     create_stores_the_group_its_members_and_a_timeline_entry_per_customer,
@@ -285,6 +295,12 @@ async fn add_member_following_the_stored_version_is_applied_without_a_read(t: &T
         t.count("SELECT COUNT(*) FROM customer WHERE external_userid = 'bob'")
             .await,
         0
+    );
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM score_event WHERE kind = 'group_join'")
+            .await,
+        2,
+        "wmCustomer1 at the create, wmCustomer2 now; not bob"
     );
 }
 on_both_backends!(
@@ -458,6 +474,12 @@ async fn the_same_event_twice_records_each_change_once(t: &TestDb) {
         .collect();
     assert_eq!(kinds, ["joined_group", "left_group"]);
     assert_eq!(timeline(t, "wmCustomer1").await.len(), 1);
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM score_event WHERE kind = 'group_join'")
+            .await,
+        2,
+        "each join scores once, however often its event arrives"
+    );
     assert_eq!(
         text(t, "SELECT member_version FROM group_chat")
             .await
