@@ -11,6 +11,10 @@
 //! cargo run --release --example approval_tap_load -- --approvals 2000 --rate 100
 //! ```
 
+#[path = "support/latency.rs"]
+mod latency;
+
+use latency::Latencies;
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
@@ -65,20 +69,19 @@ fn args() -> Args {
     args
 }
 
-fn percentiles(label: &str, mut samples: Vec<Duration>) {
+fn percentiles(label: &str, samples: Vec<Duration>) {
+    let samples = Latencies::new(samples);
     if samples.is_empty() {
         println!("{label}: no samples");
         return;
     }
-    samples.sort();
-    let at = |p: f64| samples[((samples.len() as f64 * p) as usize).min(samples.len() - 1)];
     println!(
         "{label}: n {}  p50 {:?}  p90 {:?}  p99 {:?}  max {:?}",
         samples.len(),
-        at(0.50),
-        at(0.90),
-        at(0.99),
-        samples[samples.len() - 1]
+        samples.at(0.50),
+        samples.at(0.90),
+        samples.at(0.99),
+        samples.max()
     );
 }
 

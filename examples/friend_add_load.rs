@@ -15,6 +15,10 @@
 //!     --database postgres://postgres@127.0.0.1:5432/friend_add_load
 //! ```
 
+#[path = "support/latency.rs"]
+mod latency;
+
+use latency::Latencies;
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
@@ -165,7 +169,7 @@ async fn main() -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let answered = answered.lock().unwrap().clone();
-    let mut latencies: Vec<Duration> = fake
+    let latencies: Vec<Duration> = fake
         .welcome_messages()
         .iter()
         .filter_map(|welcome| {
@@ -173,8 +177,7 @@ async fn main() -> anyhow::Result<()> {
             Some(welcome.received_at.saturating_duration_since(*at))
         })
         .collect();
-    latencies.sort();
-    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    let latencies = Latencies::new(latencies);
     println!(
         "adds: {} at {}/s (sent in {:.1} s), answered: {}, welcomed: {}",
         args.adds,
@@ -186,10 +189,10 @@ async fn main() -> anyhow::Result<()> {
     if !latencies.is_empty() {
         println!(
             "200 → welcome: p50 {:?}  p90 {:?}  p99 {:?}  max {:?}",
-            pct(0.50),
-            pct(0.90),
-            pct(0.99),
-            latencies[latencies.len() - 1]
+            latencies.at(0.50),
+            latencies.at(0.90),
+            latencies.at(0.99),
+            latencies.max()
         );
     }
     // What became of the ones not welcomed, from the service's own metrics.

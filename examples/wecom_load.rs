@@ -9,6 +9,10 @@
 //! cargo run --release --example wecom_load -- --requests 20000 --concurrency 32
 //! ```
 
+#[path = "support/latency.rs"]
+mod latency;
+
+use latency::{Latencies, ms};
 use std::{
     sync::Arc,
     time::{Duration, Instant},
@@ -128,21 +132,8 @@ async fn main() -> anyhow::Result<()> {
             })
         })
         .collect();
-    let mut latencies = Vec::new();
-    let mut failures = 0;
-    for worker in workers {
-        let (l, f) = worker.await?;
-        latencies.extend(l);
-        failures += f;
-    }
+    let (latencies, failures) = Latencies::gather(workers).await?;
     let elapsed = started.elapsed();
-    latencies.sort();
-    let pct = |p: f64| {
-        latencies
-            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or_default()
-    };
     println!(
         "{} requests ({} failed) with {} connections in {:.2} s: {:.0} requests/s; latency p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         latencies.len() + failures,
@@ -150,9 +141,9 @@ async fn main() -> anyhow::Result<()> {
         args.concurrency,
         elapsed.as_secs_f64(),
         latencies.len() as f64 / elapsed.as_secs_f64(),
-        pct(0.50).as_secs_f64() * 1000.0,
-        pct(0.99).as_secs_f64() * 1000.0,
-        latencies.last().copied().unwrap_or_default().as_secs_f64() * 1000.0,
+        ms(latencies.at(0.50)),
+        ms(latencies.at(0.99)),
+        ms(latencies.max()),
     );
     shutdown.cancel();
     if let Some(server) = server {
