@@ -157,11 +157,8 @@ impl Cards<'_> {
             .recipient
             .strip_prefix("user:")
             .unwrap_or(&card.recipient);
-        let level = card
-            .subject
-            .rsplit_once(":level:")
-            .and_then(|(_, level)| level.parse().ok())
-            .unwrap_or(approval.current_level);
+        let level = super::tap::approval_card(&card.subject)
+            .map_or(approval.current_level, |(_, level)| level);
         let step = store::steps(db, approval.id)
             .await?
             .into_iter()

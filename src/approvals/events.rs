@@ -57,60 +57,50 @@ impl Approvals {
         change: Change<'_>,
         now: i64,
     ) -> Result<(), DbErr> {
-        record(db, &self.webhooks, approval, change, now).await
-    }
-}
-
-/// [`Approvals::changed`] for callers that hold only the webhooks (the dispatcher's record hook).
-pub async fn record(
-    db: &impl ConnectionTrait,
-    webhooks: &crate::webhooks::Webhooks,
-    approval: &ApprovalRow,
-    change: Change<'_>,
-    now: i64,
-) -> Result<(), DbErr> {
-    let action = format!("approval.{}", change.event);
-    let announced = change.is_announced();
-    let mut detail = change.detail;
-    if detail.is_null() {
-        detail = json!({});
-    }
-    detail["platform"] = json!(approval.platform);
-    let subject_id = approval.id.to_string();
-    audit::record(
-        db,
-        now,
-        change.actor,
-        &action,
-        ("approval", &subject_id),
-        &detail,
-    )
-    .await?;
-    if webhooks.is_empty() || !announced {
-        return Ok(());
-    }
-    let current = store::get(db, approval.id)
-        .await?
-        .unwrap_or_else(|| approval.clone());
-    let mut id = format!("approval:{}:{}", approval.id, change.event);
-    if let Some(key) = &change.key {
-        id = format!("{id}:{key}");
-    }
-    // The approval's fields, then what the change says beside them (never over them).
-    let mut data = summary(&current);
-    data["actor"] = json!(change.actor);
-    if let (Value::Object(data), Value::Object(detail)) = (&mut data, detail) {
-        for (key, value) in detail {
-            data.entry(key).or_insert(value);
+        let webhooks = &self.webhooks;
+        let action = format!("approval.{}", change.event);
+        let announced = change.is_announced();
+        let mut detail = change.detail;
+        if detail.is_null() {
+            detail = json!({});
         }
+        detail["platform"] = json!(approval.platform);
+        let subject_id = approval.id.to_string();
+        audit::record(
+            db,
+            now,
+            change.actor,
+            &action,
+            ("approval", &subject_id),
+            &detail,
+        )
+        .await?;
+        if webhooks.is_empty() || !announced {
+            return Ok(());
+        }
+        let current = store::get(db, approval.id)
+            .await?
+            .unwrap_or_else(|| approval.clone());
+        let mut id = format!("approval:{}:{}", approval.id, change.event);
+        if let Some(key) = &change.key {
+            id = format!("{id}:{key}");
+        }
+        // The approval's fields, then what the change says beside them (never over them).
+        let mut data = summary(&current);
+        data["actor"] = json!(change.actor);
+        if let (Value::Object(data), Value::Object(detail)) = (&mut data, detail) {
+            for (key, value) in detail {
+                data.entry(key).or_insert(value);
+            }
+        }
+        let event = crate::webhooks::WebhookEvent {
+            id: &id,
+            kind: &action,
+            tenant: &approval.tenant,
+            data: &data,
+        };
+        webhooks.publish(db, &event, now).await
     }
-    let event = crate::webhooks::WebhookEvent {
-        id: &id,
-        kind: &action,
-        tenant: &approval.tenant,
-        data: &data,
-    };
-    webhooks.publish(db, &event, now).await
 }
 
 /// The approval as a webhook receiver sees it.

@@ -61,8 +61,8 @@ impl Approvals {
     }
 }
 
-/// `approval:<id>:level:<n>` → (id, n).
-fn approval_card(subject: &str) -> Option<(i64, i32)> {
+/// `approval:<id>:level:<n>` → (id, n): what an approval request or reminder card is about.
+pub(super) fn approval_card(subject: &str) -> Option<(i64, i32)> {
     let rest = subject.strip_prefix("approval:")?;
     let (id, level) = rest.split_once(":level:")?;
     Some((id.parse().ok()?, level.parse().ok()?))

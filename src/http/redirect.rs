@@ -4,6 +4,7 @@
 //! salesbot's domain to send people to a URL of their choosing.
 
 use std::{
+    borrow::Cow,
     net::{IpAddr, SocketAddr},
     sync::Arc,
     time::Duration,
@@ -147,19 +148,20 @@ async fn found(state: &AppState, code: &str) -> Result<Arc<Link>, Response> {
     }
 }
 
-/// Who is clicking, as far as the request tells.
-struct Visit {
-    user_agent: String,
+/// Who is clicking, as far as the request tells; the User-Agent borrowed from it, as this runs
+/// on every redirect.
+struct Visit<'r> {
+    user_agent: Cow<'r, str>,
     address: String,
     agent: AgentClass,
 }
 
-impl Visit {
-    fn of(state: &AppState, request: &Request) -> Self {
+impl<'r> Visit<'r> {
+    fn of(state: &AppState, request: &'r Request) -> Self {
         let headers = request.headers();
         let user_agent = headers
             .get(header::USER_AGENT)
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .map(|v| String::from_utf8_lossy(v.as_bytes()))
             .unwrap_or_default();
         let peer = request
             .extensions()
