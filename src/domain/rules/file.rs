@@ -22,7 +22,7 @@ use super::{
 
 /// The sections a rules file may have. Later features add theirs (assignment, escalation)
 /// here and in [`read`].
-const SECTIONS: &[&str] = &["tagging", "approval", "roles", "lead_score", "task_rule"];
+pub(super) const SECTIONS: &[&str] = &["tagging", "approval", "roles", "lead_score", "task_rule"];
 
 /// The rules of every section that deserialized; the others are in the report.
 #[derive(Default)]
