@@ -22,7 +22,7 @@ use super::{
 
 /// The sections a rules file may have. Later features add theirs (assignment, escalation)
 /// here and in [`read`].
-const SECTIONS: &[&str] = &["tagging", "approval", "roles", "lead_score"];
+const SECTIONS: &[&str] = &["tagging", "approval", "roles", "lead_score", "overdue"];
 
 /// The rules of every section that deserialized; the others are in the report.
 #[derive(Default)]
@@ -32,6 +32,8 @@ pub(super) struct Document {
     pub(super) roles: Vec<RawRole>,
     /// `None` when the file has no `[lead_score]`, or one that did not deserialize.
     pub(super) lead_score: Option<RawLeadScore>,
+    /// `None` when the file has no `[overdue]`, or one that did not deserialize.
+    pub(super) overdue: Option<super::overdue::RawOverdue>,
 }
 
 /// One rule of a section, with where it is.
@@ -190,6 +192,7 @@ pub(super) fn read(report: &mut Report) -> Document {
             "approval" => document.approval = entries("approval", value, report),
             "roles" => document.roles = roles(value, report),
             "lead_score" => document.lead_score = lead_score(value, report),
+            "overdue" => document.overdue = super::overdue::read(value, report),
             other => report.add(
                 key.span(),
                 None,

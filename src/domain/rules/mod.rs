@@ -1,7 +1,7 @@
 //! The rules file: what sales-ops configure without code, in one TOML file (`docs/rules.md`).
 //!
 //! This module loads and checks the file and evaluates its rules. It has `tagging`,
-//! `approval` with its `roles`, and `lead_score`; assignment and escalation sections come with
+//! `approval` with its `roles`, `lead_score` and `overdue`; assignment and escalation sections come with
 //! the features that use them.
 //! A file is either fully valid or refused with every problem it has, each naming the file,
 //! line, rule and reason.
@@ -13,6 +13,7 @@ mod expression;
 mod facts;
 mod file;
 mod lead_score;
+mod overdue;
 mod report;
 mod roles;
 mod tag;
@@ -25,6 +26,8 @@ mod approval_tests;
 #[cfg(test)]
 mod lead_score_tests;
 #[cfg(test)]
+mod overdue_tests;
+#[cfg(test)]
 mod tests;
 
 use std::path::Path;
@@ -35,6 +38,7 @@ pub use approval::{
 pub use error::{Problem, RuleRef, RulesError};
 pub use facts::{ApprovalFacts, CustomerType, Gender, TaggingFacts};
 pub use lead_score::{DEFAULT_HALF_LIFE_DAYS, DEFAULT_THRESHOLD, LeadScore, Points};
+pub use overdue::{Action, Due, Overdue, Step};
 pub use roles::{MAX_ROLE_CHARS, MAX_USER_ID_CHARS};
 pub use tag::{MAX_TAG_CHARS, Part, TagName, TagNameError};
 pub use tagging::{Tagging, TaggingRule};
@@ -50,6 +54,7 @@ pub struct Rules {
     approval: Vec<ApprovalRule>,
     roles: Roles,
     lead_score: LeadScore,
+    overdue: Overdue,
 }
 
 impl Rules {
@@ -71,12 +76,14 @@ impl Rules {
         let roles = roles::compile(document.roles, &mut report);
         let approval = approval::compile(document.approval, &roles, &mut report);
         let lead_score = lead_score::compile(document.lead_score, &mut report);
+        let overdue = overdue::compile(document.overdue, &mut report);
         report.finish()?;
         Ok(Self {
             tagging,
             approval,
             roles,
             lead_score,
+            overdue,
         })
     }
 
@@ -106,6 +113,11 @@ impl Rules {
     /// How leads and customers are scored: `[lead_score]`, or the defaults without one.
     pub fn lead_score(&self) -> &LeadScore {
         &self.lead_score
+    }
+
+    /// How overdue tasks are chased: `[overdue]`, or the defaults without one.
+    pub fn overdue(&self) -> &Overdue {
+        &self.overdue
     }
 
     /// The user ids of a role of `[roles]`, in the order written; none for an unknown role.
