@@ -304,13 +304,17 @@ impl Application {
             };
             scheduler.register(reminders::JOB_NAME, REMINDERS_EVERY, Arc::new(job));
         }
-        let overdue = OverdueTasks::new(
-            state.approvals.clone(),
-            state.rules.overdue().clone(),
-            state.calendar.clone(),
-            state.wake_outbox.clone(),
-        );
-        scheduler.register(overdue::JOB_NAME, OVERDUE_EVERY, Arc::new(overdue));
+        let policy = state.rules.overdue().clone();
+        // A policy with no reminders and no escalations has nothing to scan for.
+        if !policy.steps().is_empty() {
+            let job = OverdueTasks::new(
+                state.approvals.clone(),
+                policy,
+                state.calendar.clone(),
+                state.wake_outbox.clone(),
+            );
+            scheduler.register(overdue::JOB_NAME, OVERDUE_EVERY, Arc::new(job));
+        }
         tasks.spawn(scheduler.run(shutdown.clone()));
         // Stopped only once the server has, so the clicks of the last redirects are written too.
         let stop_clicks = CancellationToken::new();

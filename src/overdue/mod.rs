@@ -8,12 +8,16 @@
 //! the same task, one moves it and sends, the other changes nothing. A task done or snoozed
 //! since the scan read it fails the same check. The directory (the assignee's name and
 //! manager) is asked before the transaction, never inside it.
+//!
+//! Offsets count working time, so steps come due in working hours; one that comes due at the
+//! end of a working period is enqueued then and held to the start of the next
+//! (`send_in_hours`).
 
 mod cards;
 mod directory;
 pub mod scan;
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
@@ -52,6 +56,13 @@ pub enum OverdueError {
     Card(#[from] CardError),
     #[error(transparent)]
     Database(#[from] DbErr),
+}
+
+/// When a step `after_ms` of working time after `due_at` comes: steps fall in working hours
+/// (or at the end of a working period, whose cards wait for the next one), so nights and
+/// weekends do not count towards "overdue".
+pub fn step_time(calendar: &WorkingHours, due_at: i64, after_ms: i64) -> i64 {
+    calendar.add(due_at, Duration::from_millis(after_ms.max(0) as u64))
 }
 
 /// The scheduler job.
@@ -132,19 +143,13 @@ impl OverdueTasks {
     #[tracing::instrument(skip_all, fields(task = task.id, tenant = %task.tenant))]
     async fn chase(&self, task: &DueTask, now: i64) -> Result<Sent, OverdueError> {
         let done = usize::try_from(task.reminders_sent).unwrap_or(0);
-        let due = self.policy.due(task.due_at, done, now);
-        let next_step = self.policy.step_at(task.due_at, due.next);
+        let at = |after_ms: i64| step_time(&self.calendar, task.due_at, after_ms);
+        let due = self.policy.due(done, now, at);
+        let next_step = self.policy.step_at(due.next, at);
         if due.remind.is_none() && due.escalate.is_none() {
-            // Nothing due yet (the first step comes later than the due time, or the policy
-            // changed): look again when the next step comes, or never.
+            // Nothing due yet (the due time is outside working hours, the first step comes
+            // later, or the policy changed): look again when the next step comes, or never.
             self.advance_only(task, due.next, next_step).await?;
-            return Ok(Sent::default());
-        }
-        if !self.calendar.is_open(now) {
-            // Quiet hours: nothing is sent now; the steps due by the next working period are
-            // sent together at its start.
-            let open = self.calendar.next_open(now);
-            self.advance_only(task, done, Some(open)).await?;
             return Ok(Sent::default());
         }
         let owner = self

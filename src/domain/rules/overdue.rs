@@ -2,6 +2,8 @@
 //! offsets after the due time, then escalations to the assignee's manager, repeated a bounded
 //! number of times. A file without the section chases with the defaults.
 //!
+//! Offsets are working time: the caller turns an offset into a moment with the team's
+//! calendar, so that "two hours overdue" never falls on a night or a weekend.
 //! The reminders and escalations form one schedule of steps ordered by their offset; a task
 //! records how many steps it has been through (`task.reminders_sent`), so each step happens
 //! once whatever the number of scans.
@@ -14,13 +16,15 @@ use toml::{
 
 use super::report::Report;
 
-/// Reminder offsets after the due time, in minutes, unless the file says otherwise: at the
-/// due time, two hours later, and a day later.
-pub const DEFAULT_REMIND_AFTER_MINS: [u32; 3] = [0, 120, 1440];
-/// Minutes after the due time at which the manager is told, unless the file says otherwise.
+/// Reminder offsets after the due time, in minutes of working time, unless the file says
+/// otherwise: at the due time, two working hours later, and a working day (9 hours) later.
+pub const DEFAULT_REMIND_AFTER_MINS: [u32; 3] = [0, 120, 540];
+/// Minutes of working time after the due time at which the manager is told, unless the file
+/// says otherwise: half a working day.
 pub const DEFAULT_ESCALATE_AFTER_MINS: u32 = 240;
-/// Minutes between escalations after the first, unless the file says otherwise: daily.
-pub const DEFAULT_REPEAT_ESCALATION_EVERY_MINS: u32 = 1440;
+/// Minutes of working time between escalations after the first, unless the file says
+/// otherwise: a working day.
+pub const DEFAULT_REPEAT_ESCALATION_EVERY_MINS: u32 = 540;
 /// Escalations of one task at most, counting the first, unless the file says otherwise.
 pub const DEFAULT_MAX_ESCALATIONS: u32 = 3;
 
@@ -43,7 +47,7 @@ pub enum Action {
     Escalate { n: u32 },
 }
 
-/// One step: what to do and how long after the due time.
+/// One step: what to do and how long (in working time) after the due time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Step {
     pub after_ms: i64,
@@ -95,8 +99,8 @@ impl Overdue {
             max_escalations
         };
         for n in 0..escalations {
-            let mins =
-                i64::from(escalate_after_mins) + i64::from(n) * i64::from(repeat_escalation_every_mins);
+            let mins = i64::from(escalate_after_mins)
+                + i64::from(n) * i64::from(repeat_escalation_every_mins);
             steps.push(Step {
                 after_ms: mins * MINUTE_MS,
                 action: Action::Escalate { n },
@@ -138,24 +142,23 @@ impl Overdue {
         &self.steps
     }
 
-    /// When step `index` of a task due at `due_at` comes due; `None` past the last step.
-    pub fn step_at(&self, due_at: i64, index: usize) -> Option<i64> {
-        self.steps
-            .get(index)
-            .map(|step| due_at.saturating_add(step.after_ms))
+    /// When step `index` comes due, where `at` turns an offset after the due time (ms) into
+    /// a moment (adding working time with the calendar); `None` past the last step.
+    pub fn step_at(&self, index: usize, at: impl Fn(i64) -> i64) -> Option<i64> {
+        self.steps.get(index).map(|step| at(step.after_ms))
     }
 
-    /// What a scan at `now` does for a task due at `due_at` that has been through `done`
-    /// steps: the steps that have come due since, of which only the last reminder and the
-    /// last escalation are sent (a task first seen long past due gets one of each, not a
-    /// burst), and the index of the next step.
-    pub fn due(&self, due_at: i64, done: usize, now: i64) -> Due {
+    /// What a scan at `now` does for a task that has been through `done` steps (`at` as for
+    /// [`Overdue::step_at`]): the steps that have come due since, of which only the last
+    /// reminder and the last escalation are sent (a task first seen long past due gets one of
+    /// each, not a burst), and the index of the next step.
+    pub fn due(&self, done: usize, now: i64, at: impl Fn(i64) -> i64) -> Due {
         let mut due = Due {
             remind: None,
             escalate: None,
             next: done,
         };
-        while let Some(at) = self.step_at(due_at, due.next) {
+        while let Some(at) = self.step_at(due.next, &at) {
             if at > now {
                 break;
             }
@@ -262,8 +265,12 @@ pub(super) fn compile(raw: Option<RawOverdue>, report: &mut Report<'_>) -> Overd
         span = Some(given.span());
         Some(minutes(&given, key, report).unwrap_or(default))
     };
-    let escalate = value(raw.escalate_after_mins, "escalate_after_mins", defaults.escalate_after_mins)
-        .unwrap_or(defaults.escalate_after_mins);
+    let escalate = value(
+        raw.escalate_after_mins,
+        "escalate_after_mins",
+        defaults.escalate_after_mins,
+    )
+    .unwrap_or(defaults.escalate_after_mins);
     let repeat = value(
         raw.repeat_escalation_every_mins,
         "repeat_escalation_every_mins",

@@ -40,9 +40,9 @@ fn without_the_section_or_with_an_empty_one_the_defaults_apply() {
     for text in ["", "[overdue]\n"] {
         let policy = parse(text);
         assert_eq!(policy, Overdue::default(), "{text:?}");
-        assert_eq!(policy.remind_after_mins(), [0, 120, 1440]);
+        assert_eq!(policy.remind_after_mins(), [0, 120, 540]);
         assert_eq!(policy.escalate_after_mins(), 240);
-        assert_eq!(policy.repeat_escalation_every_mins(), 1440);
+        assert_eq!(policy.repeat_escalation_every_mins(), 540);
         assert_eq!(policy.max_escalations(), 3);
     }
     assert_eq!(
@@ -51,9 +51,9 @@ fn without_the_section_or_with_an_empty_one_the_defaults_apply() {
             (0, Remind { n: 0 }),
             (120, Remind { n: 1 }),
             (240, Escalate { n: 0 }),
-            (1440, Remind { n: 2 }),
-            (1680, Escalate { n: 1 }),
-            (3120, Escalate { n: 2 }),
+            (540, Remind { n: 2 }),
+            (780, Escalate { n: 1 }),
+            (1320, Escalate { n: 2 }),
         ]
     );
 }
@@ -67,7 +67,7 @@ fn a_valid_section_sets_what_it_names_and_keeps_the_other_defaults() {
             (30, Remind { n: 0 }),
             (60, Remind { n: 1 }),
             (240, Escalate { n: 0 }),
-            (1680, Escalate { n: 1 }),
+            (780, Escalate { n: 1 }),
         ]
     );
     // A reminder and an escalation at the same offset: the reminder first.
@@ -99,33 +99,34 @@ fn no_repeat_escalates_once_and_no_escalations_or_reminders_leave_them_out() {
     assert_eq!(never.steps().len(), 3);
     let quiet = parse("[overdue]\nremind_after_mins = []\nmax_escalations = 0\n");
     assert!(quiet.steps().is_empty());
-    assert_eq!(quiet.step_at(1_000, 0), None);
+    assert_eq!(quiet.step_at(0, |after| after), None);
 }
 
 #[test]
 fn a_scan_acts_once_per_step_and_a_late_first_look_sends_one_of_each() {
     let policy = Overdue::default();
     let due_at = 1_795_000_000_000;
+    // Plain clock time here; the job adds working time with the team's calendar.
+    let at = |after: i64| due_at + after;
+    let fields = |d: Due| (d.remind, d.escalate, d.next);
     // Before the due time nothing is due.
-    let before = policy.due(due_at, 0, due_at - 1);
-    assert_eq!((before.remind, before.escalate, before.next), (None, None, 0));
+    assert_eq!(fields(policy.due(0, due_at - 1, at)), (None, None, 0));
     // At the due time: the first reminder.
-    let at = policy.due(due_at, 0, due_at);
-    assert_eq!((at.remind, at.escalate, at.next), (Some((0, 0)), None, 1));
+    assert_eq!(fields(policy.due(0, due_at, at)), (Some((0, 0)), None, 1));
     // A scan a minute later, with that step done, has nothing to do.
-    let again = policy.due(due_at, 1, due_at + MIN);
-    assert_eq!((again.remind, again.escalate, again.next), (None, None, 1));
-    assert_eq!(policy.step_at(due_at, 1), Some(due_at + 120 * MIN));
-    // First looked at two days late: the last reminder and the last escalation that came due.
-    let late = policy.due(due_at, 0, due_at + 2 * 1440 * MIN);
+    assert_eq!(fields(policy.due(1, due_at + MIN, at)), (None, None, 1));
+    assert_eq!(policy.step_at(1, at), Some(due_at + 120 * MIN));
+    // First looked at long after: the last reminder and the last escalation that came due.
     assert_eq!(
-        (late.remind, late.escalate, late.next),
+        fields(policy.due(0, due_at + 800 * MIN, at)),
         (Some((3, 2)), Some((4, 1)), 5)
     );
     // Past the last step: nothing more, ever.
-    let done = policy.due(due_at, 6, due_at + 100 * 1440 * MIN);
-    assert_eq!((done.remind, done.escalate, done.next), (None, None, 6));
-    assert_eq!(policy.step_at(due_at, 6), None);
+    assert_eq!(
+        fields(policy.due(6, due_at + 100 * 1440 * MIN, at)),
+        (None, None, 6)
+    );
+    assert_eq!(policy.step_at(6, at), None);
 }
 
 #[test]
@@ -208,7 +209,11 @@ fn values_of_the_wrong_kind_and_a_section_that_is_no_table_are_refused() {
     let got = problems("[overdue]\nescalate_after_mins = 2.5\n");
     assert_eq!(got.len(), 1, "{got:#?}");
     assert_eq!(got[0].0, 2);
-    assert!(got[0].1.starts_with("overdue: invalid type"), "{}", got[0].1);
+    assert!(
+        got[0].1.starts_with("overdue: invalid type"),
+        "{}",
+        got[0].1
+    );
 
     let got = problems("overdue = 240\n");
     assert_eq!(got.len(), 1, "{got:#?}");
