@@ -15,7 +15,10 @@ use salesbot::{
         rules::Rules,
         task::store::{self, NewTask},
     },
-    overdue::OverdueTasks,
+    overdue::{
+        OverdueTasks,
+        scan::{self, Advance},
+    },
 };
 use salesbot_wecom::fake::{FakeWecom, SentMessage};
 use sea_orm::ConnectionTrait;
@@ -263,6 +266,17 @@ async fn a_task_done_just_before_its_reminder_gets_none_and_a_snooze_starts_agai
     assert_eq!(job.tick(WED_10 - MIN).await.unwrap(), 0);
     store::complete(&t.db, done, WED_10 - 1_000).await.unwrap();
     assert_eq!(job.tick(WED_10).await.unwrap(), 1, "only the open task");
+    // Done between a scan's read and its compare-and-set: the task is not moved on.
+    let late = team.task(t, "han.mei", WED_10 + HOUR, None).await;
+    let seen = scan::due(&t.db, WED_10 + HOUR, 10).await.unwrap();
+    assert_eq!(seen.iter().map(|s| s.id).collect::<Vec<_>>(), [late]);
+    store::complete(&t.db, late, WED_10 + HOUR).await.unwrap();
+    let step = Advance {
+        steps_done: 1,
+        next_remind_at: Some(WED_10 + 3 * HOUR),
+        escalated_at: None,
+    };
+    assert!(!scan::advance(&t.db, &seen[0], step).await.unwrap());
     // Snoozed to Thursday 10:00: the step of 12:00 today is gone, the schedule starts again.
     store::snooze(&t.db, snoozed, WED_10 + 24 * HOUR, WED_10 + MIN)
         .await
@@ -272,6 +286,7 @@ async fn a_task_done_just_before_its_reminder_gets_none_and_a_snooze_starts_agai
     assert_eq!(job.tick(WED_10 + 24 * HOUR + MIN).await.unwrap(), 0);
     settled(t).await;
     assert!(team.cards_to("han.mei").is_empty());
+    assert!(audited(t, late).await.is_empty());
     let reminders = team.cards_to("li.lei");
     assert_eq!(reminders.len(), 2, "before and after the snooze");
     let due_times: Vec<&str> = reminders
