@@ -19,5 +19,6 @@ pub mod metrics;
 pub mod overdue;
 pub mod pipeline;
 pub mod platform;
+pub mod tasks;
 pub mod telemetry;
 pub mod webhooks;

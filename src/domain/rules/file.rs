@@ -22,7 +22,14 @@ use super::{
 
 /// The sections a rules file may have. Later features add theirs (assignment, escalation)
 /// here and in [`read`].
-const SECTIONS: &[&str] = &["tagging", "approval", "roles", "lead_score", "overdue"];
+const SECTIONS: &[&str] = &[
+    "tagging",
+    "approval",
+    "roles",
+    "lead_score",
+    "task_rule",
+    "overdue",
+];
 
 /// The rules of every section that deserialized; the others are in the report.
 #[derive(Default)]
@@ -34,6 +41,7 @@ pub(super) struct Document {
     pub(super) lead_score: Option<RawLeadScore>,
     /// `None` when the file has no `[overdue]`, or one that did not deserialize.
     pub(super) overdue: Option<super::overdue::RawOverdue>,
+    pub(super) task_rule: Vec<Entry<RawTaskRule>>,
 }
 
 /// One rule of a section, with where it is.
@@ -174,6 +182,40 @@ pub(super) struct RawPoints {
     pub(super) reply: Option<Spanned<f64>>,
 }
 
+/// `[[task_rule]]`: on an event, a task to create and (on `task_done`) a stage to move the
+/// deal to.
+#[derive(Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a rule with `name`, `on` and `task` or `set_stage`"
+)]
+pub(super) struct RawTaskRule {
+    pub(super) name: Spanned<String>,
+    /// `registration`, `deal_stage` or `task_done`.
+    pub(super) on: Spanned<String>,
+    /// `deal_stage`: only moves to this stage.
+    pub(super) stage: Option<Spanned<String>>,
+    /// `task_done`: only tasks of this kind.
+    pub(super) kind: Option<Spanned<String>>,
+    /// `task_done`: the stage the task's deal moves to.
+    pub(super) set_stage: Option<Spanned<String>>,
+    pub(super) task: Option<Spanned<RawTaskTemplate>>,
+}
+
+/// The task a task rule creates.
+#[derive(Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a task such as `{ kind = \"call\", title = \"First call\", due_in_mins = 120 }`"
+)]
+pub(super) struct RawTaskTemplate {
+    pub(super) kind: Spanned<String>,
+    pub(super) title: Spanned<String>,
+    #[serde(default)]
+    pub(super) note: Option<Spanned<String>>,
+    pub(super) due_in_mins: Spanned<i64>,
+}
+
 /// Reads the report's text into its sections. TOML syntax errors, unknown sections and rules
 /// of the wrong shape go to the report; the rules that deserialized are returned.
 pub(super) fn read(report: &mut Report) -> Document {
@@ -193,6 +235,7 @@ pub(super) fn read(report: &mut Report) -> Document {
             "roles" => document.roles = roles(value, report),
             "lead_score" => document.lead_score = lead_score(value, report),
             "overdue" => document.overdue = super::overdue::read(value, report),
+            "task_rule" => document.task_rule = entries("task_rule", value, report),
             other => report.add(
                 key.span(),
                 None,

@@ -18,6 +18,7 @@ mod report;
 mod roles;
 mod tag;
 mod tagging;
+mod task_rule;
 
 #[cfg(test)]
 mod approval_load_tests;
@@ -27,6 +28,7 @@ mod approval_tests;
 mod lead_score_tests;
 #[cfg(test)]
 mod overdue_tests;
+mod task_rule_tests;
 #[cfg(test)]
 mod tests;
 
@@ -42,6 +44,7 @@ pub use overdue::{Action, Due, Overdue, Step};
 pub use roles::{MAX_ROLE_CHARS, MAX_USER_ID_CHARS};
 pub use tag::{MAX_TAG_CHARS, Part, TagName, TagNameError};
 pub use tagging::{Tagging, TaggingRule};
+pub use task_rule::{MAX_DUE_IN_MINS, TaskEvent, TaskRule, TaskTemplate, Trigger};
 
 use report::Report;
 use roles::Roles;
@@ -55,6 +58,7 @@ pub struct Rules {
     roles: Roles,
     lead_score: LeadScore,
     overdue: Overdue,
+    task_rules: Vec<TaskRule>,
 }
 
 impl Rules {
@@ -77,6 +81,7 @@ impl Rules {
         let approval = approval::compile(document.approval, &roles, &mut report);
         let lead_score = lead_score::compile(document.lead_score, &mut report);
         let overdue = overdue::compile(document.overdue, &mut report);
+        let task_rules = task_rule::compile(document.task_rule, &mut report);
         report.finish()?;
         Ok(Self {
             tagging,
@@ -84,6 +89,7 @@ impl Rules {
             roles,
             lead_score,
             overdue,
+            task_rules,
         })
     }
 
@@ -118,6 +124,16 @@ impl Rules {
     /// How overdue tasks are chased: `[overdue]`, or the defaults without one.
     pub fn overdue(&self) -> &Overdue {
         &self.overdue
+    }
+
+    /// The task rules that answer `event`, in file order.
+    pub fn task_rules_for<'a>(
+        &'a self,
+        event: TaskEvent<'a>,
+    ) -> impl Iterator<Item = &'a TaskRule> + 'a {
+        self.task_rules
+            .iter()
+            .filter(move |rule| rule.answers(event))
     }
 
     /// The user ids of a role of `[roles]`, in the order written; none for an unknown role.
