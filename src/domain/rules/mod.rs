@@ -28,6 +28,7 @@ mod approval_tests;
 mod lead_score_tests;
 #[cfg(test)]
 mod overdue_tests;
+#[cfg(test)]
 mod task_rule_tests;
 #[cfg(test)]
 mod tests;
