@@ -32,8 +32,8 @@ pub const DEFAULT_MAX_ESCALATIONS: u32 = 3;
 pub const MAX_REMINDERS: usize = 20;
 /// Escalations per task at most, for the same reason.
 pub const MAX_ESCALATIONS: u32 = 20;
-/// The latest offset a step may have: 90 days, in minutes. A task overdue for longer is
-/// a planning question, not a reminder's.
+/// The latest offset a step may have, in minutes of working time (90 × 24 hours' worth, about
+/// a year of working days). A task overdue for longer is a planning question, not a reminder's.
 pub const MAX_OFFSET_MINS: i64 = 90 * 24 * 60;
 
 const MINUTE_MS: i64 = 60_000;
@@ -303,7 +303,7 @@ pub(super) fn compile(raw: Option<RawOverdue>, report: &mut Report<'_>) -> Overd
             span,
             None,
             format!(
-                "overdue: the last escalation would come {last} minutes after the due time; at most {MAX_OFFSET_MINS} (90 days) are allowed"
+                "overdue: the last escalation would come {last} minutes after the due time; at most {MAX_OFFSET_MINS} are allowed"
             ),
         );
     }
@@ -319,7 +319,7 @@ fn minutes(value: &Spanned<i64>, key: &str, report: &mut Report<'_>) -> Option<u
                 value.span(),
                 None,
                 format!(
-                    "overdue: `{key}` must be a number of minutes from 0 to {MAX_OFFSET_MINS} (90 days), not {m}"
+                    "overdue: `{key}` must be a number of minutes from 0 to {MAX_OFFSET_MINS}, not {m}"
                 ),
             );
             None
