@@ -1,9 +1,10 @@
 //! Overdue tasks, driven by the overdue job at the moments each test chooses: a reminder per
 //! policy step (not per tick), escalations to the configured or the directory's manager and
 //! their repeats, nothing for a task done just before its reminder, a schedule started again
-//! by a snooze, quiet hours, and two instances sending each reminder once. The app's own job
-//! is off (its rules have an empty `[overdue]`); the dispatchers deliver on the real clock,
-//! and every moment here is in the past, so what a tick enqueues is delivered at once.
+//! by a snooze, quiet hours, two instances sending each reminder once, and DingTalk's
+//! manager look-up. The app's own job is off (its rules have an `[overdue]` without steps);
+//! the dispatchers deliver on the real clock, and every moment here is in the past, so what a
+//! tick enqueues is delivered at once.
 
 use std::sync::Arc;
 
@@ -384,4 +385,66 @@ async fn two_instances_ticking_at_once_send_each_reminder_once(t: &TestDb) {
 on_both_backends!(
     two_instances_ticking_at_once_send_each_reminder_once,
     super::two_instances_ticking_at_once_send_each_reminder_once
+);
+
+async fn a_dingtalk_task_is_escalated_to_the_manager_dingtalk_names(t: &TestDb) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let fake = salesbot_dingtalk::fake::FakeDingtalk::start().await;
+    fake.add_user(json!({ "userid": "ding.rep", "name": "丁一", "manager_userid": "ding.boss" }));
+    fake.add_user(json!({ "userid": "ding.boss", "name": "丁总" }));
+    let rules = tempfile::tempdir().unwrap();
+    std::fs::write(rules.path().join("rules.toml"), APP_RULES).unwrap();
+    let mut config = t.config();
+    config.rules.file = Some(rules.path().join("rules.toml"));
+    config.dingtalk = vec![crate::helpers::dingtalk_app(fake.base_url())];
+    let app = TestApp::spawn(config, Extensions::default(), Startup::default()).await;
+    let task = NewTask {
+        tenant: "acme".into(),
+        platform: "dingtalk".into(),
+        assignee: "ding.rep".into(),
+        title: "报价跟进".into(),
+        note: String::new(),
+        kind: "follow_up".into(),
+        lead_id: None,
+        deal_id: None,
+        customer_id: None,
+        due_at: WED_10,
+        source: None,
+        created_by: "test".into(),
+    };
+    let id = store::insert(&t.db, &task, WED_10 - HOUR)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let policy = Rules::parse(
+        "[overdue]\nremind_after_mins = [0]\nescalate_after_mins = 0\nmax_escalations = 1\n",
+        "policy.toml",
+    )
+    .unwrap();
+    let job = OverdueTasks::new(
+        app.state.approvals.clone(),
+        policy.overdue().clone(),
+        app.state.calendar.clone(),
+        Arc::new(tokio::sync::Notify::new()),
+    );
+    assert_eq!(job.tick(WED_10).await.unwrap(), 2);
+    assert_eq!(job.tick(WED_10 + MIN).await.unwrap(), 0);
+    settled(t).await;
+    let mut to: Vec<Vec<String>> = fake
+        .work_notifications()
+        .into_iter()
+        .map(|n| n.userids)
+        .collect();
+    to.sort();
+    assert_eq!(
+        to,
+        [vec!["ding.boss".to_string()], vec!["ding.rep".to_string()]]
+    );
+    assert_eq!(audited(t, id).await, ["task.reminded", "task.escalated"]);
+    app.stop().await;
+}
+on_both_backends!(
+    a_dingtalk_task_is_escalated_to_the_manager_dingtalk_names,
+    super::a_dingtalk_task_is_escalated_to_the_manager_dingtalk_names
 );
