@@ -31,6 +31,7 @@ mod migrations;
 mod outbox;
 mod registrations;
 mod scheduler;
+mod task_overdue;
 mod tasks;
 mod tokens;
 mod webhooks;
