@@ -209,6 +209,7 @@ impl Application {
                 wecom.clone(),
                 rules.clone(),
                 webhooks.clone(),
+                Some(assigner.clone()),
             );
             wecom_taps::register(&mut extensions.handlers, taps.clone());
             chat::register(
