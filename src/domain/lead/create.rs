@@ -252,7 +252,9 @@ pub async fn create(
                 .await?
                 .map(|row| row.try_get::<i64>("", "id"))
                 .transpose()?,
-            CustomerRef::ExternalUserid(userid) => find_customer(&txn, &lead.tenant, userid).await?,
+            CustomerRef::ExternalUserid(userid) => {
+                find_customer(&txn, &lead.tenant, userid).await?
+            }
         };
         let Some(customer_id) = customer_id else {
             txn.rollback().await?;
