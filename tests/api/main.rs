@@ -9,6 +9,7 @@ mod approval_dingtalk;
 mod approval_events;
 mod approval_reminders;
 mod approvals;
+mod assignment;
 mod binary;
 mod cards;
 mod channel_codes;
