@@ -265,7 +265,8 @@ impl Assigner {
         Ok(row)
     }
 
-    /// Ends the open offer `row` of `lead` (locked by the caller) as `how`, by `actor`: its
+    /// Ends the open offer `row` of `lead` (locked by the caller) as `how`, by `actor` (the rep,
+    /// or `system` for a timeout): its
     /// card and task close, and the lead goes to the pool's next rep not yet tried, or to the
     /// pool's manager when every member was tried; the manager is told either way. False when
     /// the offer was not open any more (nothing changes then).
@@ -274,8 +275,7 @@ impl Assigner {
         db: &impl ConnectionTrait,
         lead: &LeadRow,
         row: &AssignmentRow,
-        how: PassedOn,
-        actor: &str,
+        (how, actor): (PassedOn, &str),
         inbox_id: Option<i64>,
         now: i64,
     ) -> Result<bool, DbErr> {

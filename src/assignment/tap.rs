@@ -110,8 +110,7 @@ impl TapTarget for Assigner {
                     db,
                     &lead,
                     &row,
-                    PassedOn::Reassigned,
-                    &row.rep,
+                    (PassedOn::Reassigned, &row.rep),
                     Some(effects.event_id()),
                     now,
                 )

@@ -65,7 +65,7 @@ impl Timeouts {
         }
         let moved = self
             .assigner
-            .pass_on(&txn, &lead, &row, PassedOn::TimedOut, "system", None, now)
+            .pass_on(&txn, &lead, &row, (PassedOn::TimedOut, "system"), None, now)
             .await?;
         txn.commit().await?;
         tracing::info!(lead_id = lead.id, assignment_id = row.id, rep = %row.rep, "offer timed out");

@@ -319,7 +319,8 @@ mod tests {
 
     #[test]
     fn bad_leads_are_refused_with_the_reason() {
-        let cases: [(fn(&mut LeadForm), InvalidLead); 6] = [
+        type Change = fn(&mut LeadForm);
+        let cases: [(Change, InvalidLead); 6] = [
             (|f| f.tenant = "Acme Ltd".into(), InvalidLead::Tenant),
             (|f| f.name = "  ".into(), InvalidLead::Name),
             (|f| f.score = Some(-1.0), InvalidLead::Score),
