@@ -10,6 +10,7 @@ mod approval_events;
 mod approval_reminders;
 mod approvals;
 mod assignment;
+mod assignment_dingtalk;
 mod binary;
 mod cards;
 mod channel_codes;
