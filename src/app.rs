@@ -31,6 +31,7 @@ use crate::{
         wecom_delivery::WecomDelivery,
         wecom_groups, wecom_taps,
     },
+    tasks::Tasks,
     webhooks::{self, WebhookDelivery, Webhooks},
 };
 
@@ -69,6 +70,8 @@ pub struct AppState {
     pub calendar: Arc<WorkingHours>,
     /// Routing leads to reps and following their offers up.
     pub assigner: Arc<Assigner>,
+    /// Tasks and deals, with their rules.
+    pub tasks: Arc<Tasks>,
 }
 
 /// What the domain and the platform glue plug into the pipeline.
@@ -184,6 +187,12 @@ impl Application {
                 .with(approvals.clone())
                 .with(assigner.clone()),
         );
+        let tasks = Arc::new(Tasks {
+            db: db.clone(),
+            rules: rules.clone(),
+            calendar: calendar.clone(),
+            webhooks: webhooks.clone(),
+        });
         let commands = Arc::new(ChatCommands {
             approvals: ApprovalCommands {
                 approvals: approvals.clone(),
@@ -241,6 +250,7 @@ impl Application {
             links,
             calendar,
             assigner,
+            tasks,
             config: Arc::new(config),
             metrics,
             wake_inbox: Arc::new(Notify::new()),

@@ -28,6 +28,7 @@ const SECTIONS: &[&str] = &[
     "approval",
     "roles",
     "lead_score",
+    "task_rule",
     "pools",
     "assignment",
 ];
@@ -44,6 +45,7 @@ pub(super) struct Document {
     pub(super) assignment: Vec<Entry<RawAssignmentRule>>,
     /// `None` when the file has no `[assignment]` settings, or ones that did not deserialize.
     pub(super) assignment_settings: Option<Spanned<RawAssignmentSettings>>,
+    pub(super) task_rule: Vec<Entry<RawTaskRule>>,
 }
 
 /// One rule of a section, with where it is.
@@ -244,6 +246,40 @@ pub(super) struct RawAssignmentSettings {
     pub(super) first_contact_within_mins: Option<Spanned<i64>>,
 }
 
+/// `[[task_rule]]`: on an event, a task to create and (on `task_done`) a stage to move the
+/// deal to.
+#[derive(Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a rule with `name`, `on` and `task` or `set_stage`"
+)]
+pub(super) struct RawTaskRule {
+    pub(super) name: Spanned<String>,
+    /// `registration`, `deal_stage` or `task_done`.
+    pub(super) on: Spanned<String>,
+    /// `deal_stage`: only moves to this stage.
+    pub(super) stage: Option<Spanned<String>>,
+    /// `task_done`: only tasks of this kind.
+    pub(super) kind: Option<Spanned<String>>,
+    /// `task_done`: the stage the task's deal moves to.
+    pub(super) set_stage: Option<Spanned<String>>,
+    pub(super) task: Option<Spanned<RawTaskTemplate>>,
+}
+
+/// The task a task rule creates.
+#[derive(Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a task such as `{ kind = \"call\", title = \"First call\", due_in_mins = 120 }`"
+)]
+pub(super) struct RawTaskTemplate {
+    pub(super) kind: Spanned<String>,
+    pub(super) title: Spanned<String>,
+    #[serde(default)]
+    pub(super) note: Option<Spanned<String>>,
+    pub(super) due_in_mins: Spanned<i64>,
+}
+
 /// Reads the report's text into its sections. TOML syntax errors, unknown sections and rules
 /// of the wrong shape go to the report; the rules that deserialized are returned.
 pub(super) fn read(report: &mut Report) -> Document {
@@ -268,6 +304,7 @@ pub(super) fn read(report: &mut Report) -> Document {
                 document.assignment = rules;
                 document.assignment_settings = settings;
             }
+            "task_rule" => document.task_rule = entries("task_rule", value, report),
             other => report.add(
                 key.span(),
                 None,

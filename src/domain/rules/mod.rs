@@ -18,6 +18,7 @@ mod report;
 mod roles;
 mod tag;
 mod tagging;
+mod task_rule;
 
 #[cfg(test)]
 mod approval_load_tests;
@@ -27,6 +28,8 @@ mod approval_tests;
 mod assignment_tests;
 #[cfg(test)]
 mod lead_score_tests;
+#[cfg(test)]
+mod task_rule_tests;
 #[cfg(test)]
 mod tests;
 
@@ -45,6 +48,7 @@ pub use lead_score::{DEFAULT_HALF_LIFE_DAYS, DEFAULT_THRESHOLD, LeadScore, Point
 pub use roles::{MAX_ROLE_CHARS, MAX_USER_ID_CHARS};
 pub use tag::{MAX_TAG_CHARS, Part, TagName, TagNameError};
 pub use tagging::{Tagging, TaggingRule};
+pub use task_rule::{MAX_DUE_IN_MINS, TaskEvent, TaskRule, TaskTemplate, Trigger};
 
 use report::Report;
 use roles::Roles;
@@ -59,6 +63,7 @@ pub struct Rules {
     lead_score: LeadScore,
     pools: assignment::Pools,
     assignment: Assignment,
+    task_rules: Vec<TaskRule>,
 }
 
 impl Rules {
@@ -88,6 +93,7 @@ impl Rules {
             &pools,
             &mut report,
         );
+        let task_rules = task_rule::compile(document.task_rule, &mut report);
         report.finish()?;
         Ok(Self {
             tagging,
@@ -96,6 +102,7 @@ impl Rules {
             lead_score,
             pools,
             assignment,
+            task_rules,
         })
     }
 
@@ -125,6 +132,16 @@ impl Rules {
     /// How leads and customers are scored: `[lead_score]`, or the defaults without one.
     pub fn lead_score(&self) -> &LeadScore {
         &self.lead_score
+    }
+
+    /// The task rules that answer `event`, in file order.
+    pub fn task_rules_for<'a>(
+        &'a self,
+        event: TaskEvent<'a>,
+    ) -> impl Iterator<Item = &'a TaskRule> + 'a {
+        self.task_rules
+            .iter()
+            .filter(move |rule| rule.answers(event))
     }
 
     /// The user ids of a role of `[roles]`, in the order written; none for an unknown role.
