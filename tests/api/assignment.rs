@@ -49,6 +49,9 @@ to = "pool:east-manufacturing"
 name = "by load"
 when = '"by-load" in tags'
 to = "pool:loaded"
+
+[lead_score]
+threshold = 10
 "#;
 
 /// The app with fake WeCom, the rules above, and working hours that never close (so no card
@@ -490,6 +493,59 @@ async fn a_registration_makes_a_lead_that_is_assigned(t: &TestDb) {
 on_both_backends!(
     a_registration_makes_a_lead_that_is_assigned,
     super::a_registration_makes_a_lead_that_is_assigned
+);
+
+/// A customer (no lead yet) whose registration takes their score over the threshold of 10: a
+/// lead is made for them and assigned, in the registration's transaction.
+async fn a_customer_crossing_the_threshold_gets_a_lead_that_is_assigned(t: &TestDb) {
+    use crate::registrations::{FORM_SECRET, PHONE_SALT, form, register};
+    use sea_orm::ConnectionTrait;
+    t.db.execute_unprepared(
+        "INSERT INTO customer (tenant, external_userid, name, corp_name, created_at, updated_at) \
+         VALUES ('acme', 'wm_zhang', '张伟', '苏州恒远', 1, 1)",
+    )
+    .await
+    .unwrap();
+    let customer_id = t
+        .count("SELECT id FROM customer WHERE external_userid = 'wm_zhang'")
+        .await;
+    let sales = Sales::start_with(t, |config| {
+        config.registrations.secret = Some(Secret::new(FORM_SECRET));
+        config.registrations.phone_salt = Some(Secret::new(PHONE_SALT));
+    })
+    .await;
+    let (status, registered) =
+        register(&sales.app, &form(json!({ "external_userid": "wm_zhang" }))).await;
+    assert_eq!(status, StatusCode::CREATED, "{registered}");
+    assert_eq!(registered["matched"], "customer");
+    let lead_id = t
+        .count(&format!(
+            "SELECT id FROM lead WHERE customer_id = {customer_id}"
+        ))
+        .await;
+    let lead = sales.lead(lead_id).await;
+    assert_eq!(lead["source"], "lead_score");
+    assert_eq!(lead["company"], "苏州恒远");
+    assert_eq!(lead["status"], "qualified");
+    assert_eq!(lead["owner"], "chen.jing", "{lead}");
+    assert_eq!(lead["assignments"][0]["rule"], "default");
+
+    // A second registration keeps them above the threshold: no new lead, no new offer.
+    let (status, _) = register(
+        &sales.app,
+        &form(json!({ "external_userid": "wm_zhang", "campaign": "webinar" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(t.count("SELECT COUNT(*) FROM lead").await, 1);
+    assert_eq!(t.count("SELECT COUNT(*) FROM lead_assignment").await, 1);
+    settled(t).await;
+    assert_eq!(sales.fake.take_messages().len(), 1);
+    sales.app.stop().await;
+}
+on_both_backends!(
+    a_customer_crossing_the_threshold_gets_a_lead_that_is_assigned,
+    super::a_customer_crossing_the_threshold_gets_a_lead_that_is_assigned
 );
 
 async fn accept_by_the_rep_settles_the_offer_and_updates_the_card(t: &TestDb) {
