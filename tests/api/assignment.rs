@@ -581,7 +581,16 @@ async fn accept_by_the_rep_settles_the_offer_and_updates_the_card(t: &TestDb) {
         .unwrap();
     assert!(text.starts_with("已接受 · li.lei"), "{text}");
 
-    // A second tap on the settled offer does nothing.
+    // The same tap again, and then Reassign on the settled offer, do nothing.
+    sales.tap(&card, "li.lei", "accept").await;
+    settled(t).await;
+    assert_eq!(
+        t.count(&format!(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'lead.accepted' AND subject_id = '{id}'"
+        ))
+        .await,
+        1
+    );
     sales.tap(&card, "li.lei", "reassign").await;
     settled(t).await;
     assert_eq!(
