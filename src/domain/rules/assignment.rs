@@ -213,6 +213,11 @@ impl Rules {
         self.pools.get(name)
     }
 
+    /// Every pool of `[pools]`, by name.
+    pub fn pools(&self) -> impl Iterator<Item = &Pool> {
+        self.pools.values()
+    }
+
     /// Where `lead` goes: the target of the first assignment rule, in file order, whose
     /// `when` holds, else the default; `None` when neither applies. A rule whose `when` fails
     /// stops the search with its error, as for approvals: a later, broader rule could send the
