@@ -52,6 +52,7 @@ impl Timeouts {
         Ok(moved)
     }
 
+    #[tracing::instrument(skip_all, fields(lead_id = due.lead_id, assignment_id = due.id))]
     async fn time_out(&self, due: &AssignmentRow, now: i64) -> Result<bool, DbErr> {
         let txn = self.db.begin().await?;
         let Some(lead) = store::lock_lead(&txn, due.lead_id).await? else {
@@ -68,7 +69,7 @@ impl Timeouts {
             .pass_on(&txn, &lead, &row, (PassedOn::TimedOut, "system"), None, now)
             .await?;
         txn.commit().await?;
-        tracing::info!(lead_id = lead.id, assignment_id = row.id, rep = %row.rep, "offer timed out");
+        tracing::info!(rep = %row.rep, "offer timed out");
         Ok(moved)
     }
 }
