@@ -23,7 +23,7 @@ use super::{
 
 /// The sections a rules file may have. Later features add theirs (escalation) here and in
 /// [`read`].
-const SECTIONS: &[&str] = &[
+pub(super) const SECTIONS: &[&str] = &[
     "tagging",
     "approval",
     "roles",
