@@ -9,8 +9,9 @@ use tokio::{net::TcpListener, sync::Notify, task::JoinSet};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    approvals::{Approvals, dingtalk_taps, reminders, wecom_taps},
-    cards::Templates,
+    approvals::{Approvals, reminders},
+    assignment::{self, Assigner},
+    cards::{Templates, taps::TapRouter},
     chat::{self, ChatCommands, answer::Locale, approval::ApprovalCommands, incoming},
     config::Config,
     db,
@@ -25,11 +26,11 @@ use crate::{
         self, Platforms,
         dingtalk::DingtalkApps,
         dingtalk_delivery::DingtalkDelivery,
-        dingtalk_stream,
+        dingtalk_stream, dingtalk_taps,
         wecom::WecomApps,
         wecom_contacts::{self, Contacts},
         wecom_delivery::WecomDelivery,
-        wecom_groups,
+        wecom_groups, wecom_taps,
     },
     tasks::Tasks,
     webhooks::{self, WebhookDelivery, Webhooks},
@@ -41,6 +42,8 @@ const PURGE_EVERY: Duration = Duration::from_secs(3600);
 const REMINDERS_EVERY: Duration = Duration::from_secs(60);
 /// How often open tasks past due are looked at for reminders and escalations.
 const OVERDUE_EVERY: Duration = Duration::from_secs(60);
+/// How often lead offers are checked for their accept deadline.
+const ASSIGNMENT_TIMEOUTS_EVERY: Duration = Duration::from_secs(60);
 
 /// What every request handler and background task shares.
 #[derive(Clone)]
@@ -68,6 +71,8 @@ pub struct AppState {
     pub links: Arc<Links>,
     /// The team's working hours: due times and quiet hours.
     pub calendar: Arc<WorkingHours>,
+    /// Routing leads to reps and following their offers up.
+    pub assigner: Arc<Assigner>,
     /// Tasks and deals, with their rules.
     pub tasks: Arc<Tasks>,
 }
@@ -172,6 +177,19 @@ impl Application {
             public_base_url: config.server.public_base_url.clone(),
             webhooks: webhooks.clone(),
         });
+        let assigner = Arc::new(Assigner {
+            rules: rules.clone(),
+            templates: templates.clone(),
+            calendar: calendar.clone(),
+            locale: config.templates.locale.clone(),
+            public_base_url: config.server.public_base_url.clone(),
+        });
+        // One router for the taps of both platforms: approvals and lead assignments.
+        let taps = Arc::new(
+            TapRouter::default()
+                .with(approvals.clone())
+                .with(assigner.clone()),
+        );
         let tasks = Arc::new(Tasks {
             db: db.clone(),
             rules: rules.clone(),
@@ -203,8 +221,9 @@ impl Application {
                 wecom.clone(),
                 rules.clone(),
                 webhooks.clone(),
+                Some(assigner.clone()),
             );
-            wecom_taps::register(&mut extensions.handlers, approvals.clone());
+            wecom_taps::register(&mut extensions.handlers, taps.clone());
             chat::register(
                 &mut extensions.handlers,
                 incoming::WECOM_TEXT,
@@ -216,7 +235,7 @@ impl Application {
             extensions
                 .platforms
                 .register_default(platform::dingtalk::PLATFORM, Arc::new(delivery));
-            dingtalk_taps::register(&mut extensions.handlers, approvals.clone());
+            dingtalk_taps::register(&mut extensions.handlers, taps.clone());
             chat::register(
                 &mut extensions.handlers,
                 incoming::DINGTALK_ROBOT_MESSAGE,
@@ -233,6 +252,7 @@ impl Application {
             webhooks,
             links,
             calendar,
+            assigner,
             tasks,
             config: Arc::new(config),
             metrics,
@@ -325,6 +345,16 @@ impl Application {
             );
             scheduler.register(overdue::JOB_NAME, OVERDUE_EVERY, Arc::new(job));
         }
+        let timeouts = assignment::timeouts::Timeouts {
+            db: state.db.clone(),
+            assigner: state.assigner.clone(),
+            wake_outbox: state.wake_outbox.clone(),
+        };
+        scheduler.register(
+            assignment::timeouts::JOB_NAME,
+            ASSIGNMENT_TIMEOUTS_EVERY,
+            Arc::new(timeouts),
+        );
         tasks.spawn(scheduler.run(shutdown.clone()));
         // Stopped only once the server has, so the clicks of the last redirects are written too.
         let stop_clicks = CancellationToken::new();

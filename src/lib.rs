@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod approvals;
+pub mod assignment;
 pub mod audit;
 pub mod cards;
 pub mod chat;

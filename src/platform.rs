@@ -6,11 +6,13 @@ pub mod card_channel;
 pub mod dingtalk;
 pub mod dingtalk_delivery;
 pub mod dingtalk_stream;
+pub mod dingtalk_taps;
 pub mod token_store;
 pub mod wecom;
 pub mod wecom_contacts;
 pub mod wecom_delivery;
 pub mod wecom_groups;
+pub mod wecom_taps;
 
 use std::{collections::HashMap, sync::Arc};
 

@@ -20,6 +20,7 @@ mod m20261127_000010_approval_step_timers;
 mod m20261127_000011_create_link;
 mod m20261127_000012_create_lead;
 mod m20261127_000013_create_task;
+mod m20261127_000014_lead_assignment;
 
 /// Applies salesbot's migrations in order.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000011_create_link::Migration),
             Box::new(m20261127_000012_create_lead::Migration),
             Box::new(m20261127_000013_create_task::Migration),
+            Box::new(m20261127_000014_lead_assignment::Migration),
         ]
     }
 }

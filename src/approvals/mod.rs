@@ -7,13 +7,11 @@
 //! the webhook message commit with it.
 
 mod cards;
-pub mod dingtalk_taps;
 mod directory;
 pub mod events;
 pub mod reminders;
 mod request;
 mod tap;
-pub mod wecom_taps;
 mod withdraw;
 
 use std::sync::Arc;
@@ -23,7 +21,6 @@ use sea_orm::DatabaseConnection;
 pub use cards::Cards;
 pub use directory::Person;
 pub use request::{ApprovalRequest, Started, StartedLevel, Subject};
-pub use tap::TapInput;
 pub use withdraw::WithdrawError;
 
 use crate::{

@@ -5,39 +5,46 @@
 //! approvers' cards of a finished level show how it ended. A tap that changes nothing is
 //! audited with the reason, and a tap on a decided approval gets its card updated to the end.
 
+use async_trait::async_trait;
 use sea_orm::DatabaseTransaction;
 use serde_json::json;
 
 use super::{Approvals, RequestError, events::Change};
 use crate::{
-    cards::store::{self as card_store, SentCard},
+    cards::{
+        store::SentCard,
+        taps::{TapInput, TapTarget},
+    },
     domain::approval::store::{self, ApprovalRow, StepRow, status},
     pipeline::{Effects, HandlerError},
 };
 
-/// A tap as the platform reported it.
-#[derive(Debug, Clone)]
-pub struct TapInput {
-    pub platform: &'static str,
-    pub tenant: String,
-    /// WeCom `task_id` / DingTalk `outTrackId`.
-    pub track_id: String,
-    pub tapper: String,
-    /// The button's key: `approve` or `reject`.
-    pub button: String,
+/// Approvals decide the taps on approval cards (`approval:<id>:level:<n>`).
+#[async_trait]
+impl TapTarget for Approvals {
+    fn prefix(&self) -> &'static str {
+        "approval:"
+    }
+
+    async fn tap(
+        &self,
+        effects: &Effects<'_>,
+        tap: &TapInput,
+        card: &SentCard,
+    ) -> Result<(), HandlerError> {
+        self.decide_tap(effects, tap, card).await
+    }
 }
 
 impl Approvals {
-    /// Decides `tap` in the worker's transaction. Taps on cards that are not approval cards
-    /// are left alone.
-    pub async fn tap(&self, effects: &Effects<'_>, tap: &TapInput) -> Result<(), HandlerError> {
+    /// Decides `tap` on approval card `card` in the worker's transaction.
+    async fn decide_tap(
+        &self,
+        effects: &Effects<'_>,
+        tap: &TapInput,
+        card: &SentCard,
+    ) -> Result<(), HandlerError> {
         let db = effects.db();
-        let Some(card) =
-            card_store::by_track_id(db, tap.platform, &tap.tenant, &tap.track_id).await?
-        else {
-            tracing::info!(track_id = %tap.track_id, "tap on a card salesbot did not send");
-            return Ok(());
-        };
         let Some((approval_id, level)) = approval_card(&card.subject) else {
             return Ok(());
         };
@@ -51,7 +58,7 @@ impl Approvals {
             tapper: &tapper,
             approval_id,
             level,
-            card: &card,
+            card,
         };
         cx.decide().await.map_err(|e| match e {
             RequestError::Database(e) => HandlerError::Database(e),

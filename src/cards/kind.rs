@@ -31,10 +31,12 @@ pub enum MessageKind {
     KpiAlert,
     /// A customer deleted the rep or left.
     CustomerLostAlert,
+    /// To a pool's manager: a rep passed a lead on (Reassign, or no answer in time).
+    LeadReassigned,
 }
 
 impl MessageKind {
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::CustomerWelcome,
         Self::LeadAssigned,
         Self::TaskReminder,
@@ -46,6 +48,7 @@ impl MessageKind {
         Self::DealIdleAlert,
         Self::KpiAlert,
         Self::CustomerLostAlert,
+        Self::LeadReassigned,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -61,6 +64,7 @@ impl MessageKind {
             Self::DealIdleAlert => "deal_idle_alert",
             Self::KpiAlert => "kpi_alert",
             Self::CustomerLostAlert => "customer_lost_alert",
+            Self::LeadReassigned => "lead_reassigned",
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod model;
 pub mod recipient;
 pub mod render;
 pub mod store;
+pub mod taps;
 pub mod templates;
 
 pub use kind::{DEFAULT_LOCALE, LOCALES, MessageKind};

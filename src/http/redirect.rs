@@ -123,6 +123,7 @@ async fn land(
             state.db.clone(),
             state.rules.clone(),
             state.webhooks.clone(),
+            state.assigner.clone(),
             (link.tenant.clone(), customer.clone(), link.code.clone()),
             now_ms(),
         );

@@ -54,6 +54,7 @@ async fn register(
     let scoring = Scoring {
         rules: state.rules.lead_score(),
         webhooks: &state.webhooks,
+        assigner: Some(&state.assigner),
     };
     let registered = registration::record(&state.db, &scoring, &new, now_ms()).await?;
     if !registered.created {

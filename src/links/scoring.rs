@@ -7,6 +7,7 @@ use std::sync::Arc;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
 
 use crate::{
+    assignment::Assigner,
     domain::{
         customer::store::customer_id,
         lead::score::{self, ScoreKind, Scoring, Subject},
@@ -21,6 +22,7 @@ pub async fn credit_click(
     db: &DatabaseConnection,
     rules: &Rules,
     webhooks: &Webhooks,
+    assigner: Option<&Assigner>,
     (tenant, external_userid, code): (&str, &str, &str),
     now: i64,
 ) -> Result<(), DbErr> {
@@ -35,6 +37,7 @@ pub async fn credit_click(
     let scoring = Scoring {
         rules: rules.lead_score(),
         webhooks,
+        assigner,
     };
     score::add(
         &txn,
@@ -54,12 +57,13 @@ pub fn spawn_credit(
     db: DatabaseConnection,
     rules: Arc<Rules>,
     webhooks: Arc<Webhooks>,
+    assigner: Arc<Assigner>,
     (tenant, external_userid, code): (String, String, String),
     now: i64,
 ) {
     tokio::spawn(async move {
         let who = (tenant.as_str(), external_userid.as_str(), code.as_str());
-        if let Err(e) = credit_click(&db, &rules, &webhooks, who, now).await {
+        if let Err(e) = credit_click(&db, &rules, &webhooks, Some(&assigner), who, now).await {
             tracing::warn!(error = %e, code, "the click did not reach the lead score");
         }
     });

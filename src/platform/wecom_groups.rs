@@ -22,6 +22,7 @@ use super::{
     wecom_contacts::api_error,
 };
 use crate::{
+    assignment::Assigner,
     domain::{
         customer::store::customer_id,
         group::{self, Change, Delta, Group, Member, member_type},
@@ -47,17 +48,19 @@ const EVENT_JOIN_BY_QR_CODE: i64 = 3;
 
 /// Registers the handler for each kind, unless one is registered for it already. A customer
 /// who joins earns `group_join` points of `rules`' lead score (published through `webhooks`
-/// when it qualifies them).
+/// when it qualifies them, and assigned by `assigner` when given).
 pub fn register(
     handlers: &mut Handlers,
     apps: Arc<WecomApps>,
     rules: Arc<Rules>,
     webhooks: Arc<Webhooks>,
+    assigner: Option<Arc<Assigner>>,
 ) {
     let handler: Arc<dyn EventHandler> = Arc::new(GroupChanged {
         apps,
         rules,
         webhooks,
+        assigner,
     });
     for kind in kinds::ALL {
         handlers.register_default(kind, handler.clone());
@@ -69,6 +72,7 @@ struct GroupChanged {
     apps: Arc<WecomApps>,
     rules: Arc<Rules>,
     webhooks: Arc<Webhooks>,
+    assigner: Option<Arc<Assigner>>,
 }
 
 /// The group as `groupchat/get` answered before the event's transaction, when the event needs
@@ -188,6 +192,7 @@ impl EventHandler for GroupChanged {
             scoring: Scoring {
                 rules: self.rules.lead_score(),
                 webhooks: &self.webhooks,
+                assigner: self.assigner.as_deref(),
             },
         };
         match change.change_type.as_str() {

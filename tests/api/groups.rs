@@ -44,7 +44,13 @@ impl Groups {
         // event's transaction, so that write never waits for it.
         let apps = Arc::new(WecomApps::from_config(&[config], &t.db).unwrap());
         let mut handlers = Handlers::default();
-        wecom_groups::register(&mut handlers, apps, Default::default(), Default::default());
+        wecom_groups::register(
+            &mut handlers,
+            apps,
+            Default::default(),
+            Default::default(),
+            None,
+        );
         Self {
             fake,
             worker: helpers::worker(t, "groups", handlers),

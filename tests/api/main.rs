@@ -9,6 +9,8 @@ mod approval_dingtalk;
 mod approval_events;
 mod approval_reminders;
 mod approvals;
+mod assignment;
+mod assignment_dingtalk;
 mod binary;
 mod cards;
 mod channel_codes;

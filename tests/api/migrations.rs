@@ -56,6 +56,19 @@ async fn step_by_step(db: &DatabaseConnection) {
         "INSERT INTO link_salt (id, salt, created_at) VALUES (1, 's', 1)",
     )
     .await;
+    exec(
+        db,
+        "INSERT INTO lead (tenant, name, source, score_at, created_at, updated_at, region, \
+              external_ref, owner) VALUES ('acme', 'n', 'crm', 1, 1, 1, '华东', 'crm-1', 'li.lei')",
+    )
+    .await;
+    exec(db, "INSERT INTO lead_assignment (lead_id, tenant, platform, rep, pool, rule, state, \
+              offered_at, expires_at) VALUES (1, 'acme', 'wecom', 'li.lei', 'p', 'r', 'offered', 1, 2)").await;
+    exec(
+        db,
+        "INSERT INTO pool_cursor (tenant, pool, next) VALUES ('acme', 'p', 1)",
+    )
+    .await;
     // The earlier rows survived the later steps; everything rolls back and applies again.
     let row = db
         .query_one_raw(Statement::from_string(

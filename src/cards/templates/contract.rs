@@ -12,10 +12,18 @@ const APPROVAL_ACTIONS: &[&str] = &["approve", "reject"];
 /// `rejected`), withdrawn by the requester, or expired unanswered.
 const APPROVAL_STATES: &[&str] = &["approved", "rejected", "withdrawn", "expired"];
 
+/// The lead_assigned buttons: the assignment's tap handler reads these keys.
+const ASSIGNMENT_ACTIONS: &[&str] = &["accept", "reassign"];
+
+/// What a lead_assigned card can become: accepted by the rep, passed on with Reassign, or
+/// timed out unanswered.
+const ASSIGNMENT_STATES: &[&str] = &["accepted", "reassigned", "timed_out"];
+
 /// The keys of the callback buttons a card of `kind` may carry. Link buttons may use any key.
 pub(super) fn actions(kind: MessageKind) -> &'static [&'static str] {
     match kind {
         MessageKind::ApprovalRequest | MessageKind::ApprovalReminder => APPROVAL_ACTIONS,
+        MessageKind::LeadAssigned => ASSIGNMENT_ACTIONS,
         _ => &[],
     }
 }
@@ -24,6 +32,7 @@ pub(super) fn actions(kind: MessageKind) -> &'static [&'static str] {
 pub(super) fn states(kind: MessageKind) -> &'static [&'static str] {
     match kind {
         MessageKind::ApprovalRequest | MessageKind::ApprovalReminder => APPROVAL_STATES,
+        MessageKind::LeadAssigned => ASSIGNMENT_STATES,
         _ => &[],
     }
 }

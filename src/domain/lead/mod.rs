@@ -2,6 +2,7 @@
 //! WeCom; and the lead score both leads and customers earn, whose crossing of the threshold
 //! hands them to sales (`lead.qualified`).
 
+pub mod create;
 pub mod form;
 pub mod phone;
 pub mod query;

@@ -1,12 +1,13 @@
 //! The read side of leads: a tenant's leads, newest first and paged by cursor like customers,
-//! and one lead with its score history and registrations. Scores are shown decayed to the
-//! time of the read.
+//! and one lead with its score history, registrations and assignment history. Scores are
+//! shown decayed to the time of the read.
 
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Value};
 use serde::Serialize;
 
 use super::score::{self, ScoreEntry, Subject};
 use crate::{
+    assignment::store::{self as assignments, AssignmentRow},
     domain::customer::query::{Cursor, PageRequest},
     pipeline::queue::stmt,
 };
@@ -16,7 +17,8 @@ use crate::{
 pub const REGISTRATIONS_LIMIT: i64 = 50;
 
 const LEAD_COLUMNS: &str = "id, tenant, name, company, phone_masked, source, customer_id, \
-                            score, score_at, status, created_at, updated_at";
+                            score, score_at, status, created_at, updated_at, region, industry, \
+                            tags, fields, external_ref, owner, owner_platform, assigned_at";
 
 /// One page of leads, newest first, and the cursor of the next (`None` on the last).
 #[derive(Debug, Clone, Serialize)]
@@ -44,6 +46,20 @@ pub struct Lead {
     pub status: String,
     pub created_at: i64,
     pub updated_at: i64,
+    pub region: Option<String>,
+    pub industry: Option<String>,
+    pub tags: Vec<String>,
+    /// The free-form fields a CRM posted with the lead.
+    pub fields: serde_json::Value,
+    /// The CRM's id of the lead.
+    pub external_ref: Option<String>,
+    /// The rep (user id) the lead is with: offered to, accepted by, or the pool's manager
+    /// once nobody accepted it.
+    pub owner: Option<String>,
+    /// `wecom` or `dingtalk`: where the owner is.
+    pub owner_platform: Option<String>,
+    /// When the lead last changed hands.
+    pub assigned_at: Option<i64>,
 }
 
 #[derive(FromQueryResult)]
@@ -60,6 +76,14 @@ struct LeadRow {
     status: String,
     created_at: i64,
     updated_at: i64,
+    region: Option<String>,
+    industry: Option<String>,
+    tags: String,
+    fields: String,
+    external_ref: Option<String>,
+    owner: Option<String>,
+    owner_platform: Option<String>,
+    assigned_at: Option<i64>,
 }
 
 impl LeadRow {
@@ -80,6 +104,14 @@ impl LeadRow {
             status: self.status,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            region: self.region,
+            industry: self.industry,
+            tags: serde_json::from_str(&self.tags).unwrap_or_default(),
+            fields: serde_json::from_str(&self.fields).unwrap_or_default(),
+            external_ref: self.external_ref,
+            owner: self.owner,
+            owner_platform: self.owner_platform,
+            assigned_at: self.assigned_at,
         }
     }
 }
@@ -93,6 +125,8 @@ pub struct LeadDetail {
     pub score_history: Vec<ScoreEntry>,
     /// The newest [`REGISTRATIONS_LIMIT`] registrations matched to the lead, newest first.
     pub registrations: Vec<RegistrationEntry>,
+    /// Every offer of the lead to a rep, newest first.
+    pub assignments: Vec<AssignmentRow>,
 }
 
 /// A registration as a lead shows it.
@@ -159,7 +193,7 @@ pub async fn list(
     Ok(LeadPage { items, next_cursor })
 }
 
-/// Lead `id` with its score history and registrations; `None` if there is none.
+/// Lead `id` with its score history, registrations and offers; `None` if there is none.
 pub async fn get(
     db: &impl ConnectionTrait,
     id: i64,
@@ -183,9 +217,11 @@ pub async fn get(
         .iter()
         .map(|row| RegistrationEntry::from_query_result(row, ""))
         .collect::<Result<_, _>>()?;
+    let assignments = assignments::history(db, id).await?;
     Ok(Some(LeadDetail {
         lead,
         score_history,
         registrations,
+        assignments,
     }))
 }

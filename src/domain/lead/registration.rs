@@ -1,6 +1,7 @@
 //! Registrations: a person signed up through a form (an event page, a whitepaper download).
-//! Each is matched to the customer or lead it is about, or makes a new lead; earns the
-//! registration points; and is announced as `registration.created`, all in one transaction.
+//! Each is matched to the customer or lead it is about, or makes a new lead (assigned to a
+//! rep at once); earns the registration points; and is announced as `registration.created`,
+//! all in one transaction.
 //! A form service that sends the same submission again gets the first answer and changes
 //! nothing.
 
@@ -163,6 +164,12 @@ pub async fn record(
         now,
     )
     .await?;
+    // A new lead goes to a rep at once (one that crossed the threshold just now already has).
+    if let (Some(assigner), Some(lead_id), true) =
+        (scoring.assigner, registered.lead_id, registered.new_lead)
+    {
+        assigner.assign(&txn, lead_id, None, now).await?;
+    }
 
     let data = json!({
         "id": id,

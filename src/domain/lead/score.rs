@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::{
+    assignment::Assigner,
     audit,
     domain::{customer::store::record_event, rules::LeadScore, rules::Points},
     pipeline::queue::stmt,
@@ -137,11 +138,14 @@ pub fn shown(score: f64) -> f64 {
     (score * 100.0).round() / 100.0
 }
 
-/// What scores with and whom a crossing is announced to.
-#[derive(Debug, Clone, Copy)]
+/// What scores with, whom a crossing is announced to, and who assigns a lead that crossed.
+#[derive(Clone, Copy)]
 pub struct Scoring<'a> {
     pub rules: &'a LeadScore,
     pub webhooks: &'a Webhooks,
+    /// Assigns the crossing lead (a customer's lead, made if they have none) when it has no
+    /// owner; `None` only announces the crossing.
+    pub assigner: Option<&'a Assigner>,
 }
 
 /// What one add did.
@@ -161,7 +165,7 @@ pub struct ScoreChange {
 /// Adds the points of `kind` to `subject` of `tenant` at `now` (epoch ms): records a
 /// `score_event`, stores the decayed score plus the points, and on an upward crossing of the
 /// threshold records it (the customer's timeline, or the lead's audit log and status
-/// `qualified`) and publishes `lead.qualified`.
+/// `qualified`), publishes `lead.qualified`, and assigns the lead if it has no owner.
 ///
 /// Run it in the transaction of the change that earned the points: the subject's row is
 /// locked first, so concurrent adds to one subject never lose each other's points, and the
@@ -239,6 +243,9 @@ pub async fn add(
             "score_event_id": event_id,
         });
         announce(db, scoring.webhooks, tenant, subject, event_id, detail, now).await?;
+        if let Some(assigner) = scoring.assigner {
+            assigner.qualified(db, tenant, subject, now).await?;
+        }
     }
     Ok(change)
 }

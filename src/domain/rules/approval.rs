@@ -9,7 +9,7 @@ use toml::Spanned;
 use super::{
     Rules,
     error::RuleRef,
-    expression::{self, Expression, Failure},
+    expression::{self, Expression, Failure, Vars},
     facts::ApprovalFacts,
     file::{Entry, RawApprovalRule, RawLevel},
     report::{Report, RuleNames},
@@ -198,7 +198,7 @@ pub(super) fn compile(
         let name_span = raw.name.span();
         let name = raw.name.into_inner();
         names.check(&name, name_span, &at, report);
-        let when = compile_when(raw.when, &span, &at, report);
+        let when = compile_when(raw.when, Vars::Approval, &span, &at, report);
         let levels = compile_levels(raw.levels, roles, &at, report);
         if let (Some(when), true) = (when, report.len() == before) {
             rules.push(ApprovalRule { name, when, levels });
@@ -207,24 +207,33 @@ pub(super) fn compile(
     rules
 }
 
-fn compile_when(
+/// Compiles a rule's `when` against the variables of `vars`, or reports why it cannot be used.
+/// `header` is the rule's own span, for a rule with no `when` at all.
+pub(super) fn compile_when(
     when: Option<Spanned<String>>,
+    vars: Vars,
     header: &std::ops::Range<usize>,
     at: &RuleRef,
     report: &mut Report<'_>,
 ) -> Option<Expression> {
+    let (what, example) = match vars {
+        Vars::Approval => ("request", "kind == \"discount\""),
+        Vars::Lead => ("lead", "region == \"华东\""),
+    };
     let Some(when) = when else {
-        let reason = "has no `when`; write a CEL condition, or `when = \"true\"` for a rule \
-            that takes every request (placed last)";
+        let reason = format!(
+            "has no `when`; write a CEL condition, or `when = \"true\"` for a rule \
+             that takes every {what} (placed last)"
+        );
         report.add(header.clone(), Some(at), reason);
         return None;
     };
     if when.get_ref().trim().is_empty() {
-        let reason = "`when` is empty; write a CEL condition such as `kind == \"discount\"`";
+        let reason = format!("`when` is empty; write a CEL condition such as `{example}`");
         report.add(when.span(), Some(at), reason);
         return None;
     }
-    Expression::compile(when.get_ref())
+    Expression::compile(when.get_ref(), vars)
         .map_err(|reason| report.add(when.span(), Some(at), reason))
         .ok()
 }

@@ -1,6 +1,7 @@
-//! The `when` of an approval rule: a CEL expression (Common Expression Language, the policy
-//! language of Kubernetes, Envoy and Google IAM), parsed and checked once at load and then
-//! evaluated against each request.
+//! The `when` of an approval or assignment rule: a CEL expression (Common Expression Language,
+//! the policy language of Kubernetes, Envoy and Google IAM), parsed and checked once at load
+//! and then evaluated against each request or lead. Each kind of rule has its own set of
+//! variables ([`Vars`]).
 //!
 //! The interpreter looks names up only when it reaches them, so a misspelt variable or
 //! function in a branch that is rarely taken would fail months later; every name is checked
@@ -18,10 +19,10 @@ use cel::{
     objects::{Key, Map},
 };
 
-use super::facts::ApprovalFacts;
+use super::facts::{ApprovalFacts, LeadFacts};
 
-/// The variables an expression can use and their CEL types, in the order the docs list them.
-/// [`context`] sets exactly these.
+/// The variables an approval rule's expression can use and their CEL types, in the order the
+/// docs list them. [`context`] sets exactly these.
 pub(super) const VARIABLES: &[(&str, &str)] = &[
     ("kind", "string"),
     ("title", "string"),
@@ -34,6 +35,45 @@ pub(super) const VARIABLES: &[(&str, &str)] = &[
     ("subject_type", "string"),
     ("subject_id", "string"),
 ];
+
+/// The variables an assignment rule's expression can use and their CEL types, in the order
+/// the docs list them. [`lead_context`] sets exactly these.
+pub(super) const LEAD_VARIABLES: &[(&str, &str)] = &[
+    ("name", "string"),
+    ("company", "string"),
+    ("region", "string"),
+    ("industry", "string"),
+    ("source", "string"),
+    ("score", "double"),
+    ("tags", "list"),
+    ("tenant", "string"),
+    ("fields", "map"),
+];
+
+/// Which variables an expression is written against: those of an approval request or those
+/// of a lead. Checked at load, so a lead rule that names `discount_pct` is refused there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Vars {
+    Approval,
+    Lead,
+}
+
+impl Vars {
+    fn names(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Self::Approval => VARIABLES,
+            Self::Lead => LEAD_VARIABLES,
+        }
+    }
+
+    /// Every variable set to its empty value: what the load-time type check evaluates.
+    fn empty_context(self) -> Context<'static, 'static> {
+        match self {
+            Self::Approval => context(&ApprovalFacts::default()),
+            Self::Lead => lead_context(&LeadFacts::default()),
+        }
+    }
+}
 
 /// CEL's standard functions and types, built once: every request's evaluation shares them.
 static ENV: LazyLock<Arc<Env>> = LazyLock::new(|| Arc::new(Env::stdlib()));
@@ -56,22 +96,25 @@ pub(super) enum Failure {
 }
 
 impl Expression {
-    /// Parses `source` and checks that it uses only known variables and functions and that it
-    /// gives a boolean for an empty request. The error is the reason to report.
-    pub(super) fn compile(source: &str) -> Result<Self, String> {
+    /// Parses `source` and checks that it uses only the variables of `vars` and known
+    /// functions, and that it gives a boolean when every variable is empty. The error is the
+    /// reason to report.
+    pub(super) fn compile(source: &str, vars: Vars) -> Result<Self, String> {
         let program = ENV.compile(source).map_err(|e| syntax_reason(source, &e))?;
-        check_names(&program)?;
+        check_names(&program, vars.names())?;
         let expression = Self {
             source: source.to_string(),
             program: Arc::new(program),
         };
         // Other failures on the empty request (a key missing from its empty `fields`) are
         // expected; only a result of the wrong type shows the expression itself is wrong.
-        if let Err(Failure::NotBoolean(got)) =
-            expression.evaluate(&context(&ApprovalFacts::default()))
-        {
+        if let Err(Failure::NotBoolean(got)) = expression.evaluate(&vars.empty_context()) {
+            let example = match vars {
+                Vars::Approval => "amount > 10000.0",
+                Vars::Lead => "score > 60.0",
+            };
             return Err(format!(
-                "`when` gives a {got}, not true or false; compare it, as in `amount > 10000.0`"
+                "`when` gives a {got}, not true or false; compare it, as in `{example}`"
             ));
         }
         Ok(expression)
@@ -108,12 +151,6 @@ impl Eq for Expression {}
 /// The variables of [`VARIABLES`] for one request, with the interpreter's standard functions.
 /// Made once per request and shared by every rule evaluated for it.
 pub(super) fn context(facts: &ApprovalFacts) -> Context<'static, 'static> {
-    let text = |s: &str| Value::String(Arc::new(s.to_string()));
-    let fields = facts
-        .fields
-        .iter()
-        .map(|(key, value)| (Key::from(key.as_str()), json(value)))
-        .collect::<HashMap<_, _>>();
     let mut context = Context::with_env(Arc::clone(&ENV));
     for (name, value) in [
         ("kind", text(&facts.kind)),
@@ -123,18 +160,47 @@ pub(super) fn context(facts: &ApprovalFacts) -> Context<'static, 'static> {
         ("discount_pct", Value::Float(facts.discount_pct)),
         ("tenant", text(&facts.tenant)),
         ("platform", text(&facts.platform)),
-        (
-            "fields",
-            Value::Map(Map {
-                map: Arc::new(fields),
-            }),
-        ),
+        ("fields", map(&facts.fields)),
         ("subject_type", text(&facts.subject_type)),
         ("subject_id", text(&facts.subject_id)),
     ] {
         context.add_variable_from_value(name, value);
     }
     context
+}
+
+/// The variables of [`LEAD_VARIABLES`] for one lead, with the interpreter's standard
+/// functions. Made once per lead and shared by every rule evaluated for it.
+pub(super) fn lead_context(facts: &LeadFacts) -> Context<'static, 'static> {
+    let tags = facts.tags.iter().map(|tag| text(tag)).collect::<Vec<_>>();
+    let mut context = Context::with_env(Arc::clone(&ENV));
+    for (name, value) in [
+        ("name", text(&facts.name)),
+        ("company", text(&facts.company)),
+        ("region", text(&facts.region)),
+        ("industry", text(&facts.industry)),
+        ("source", text(&facts.source)),
+        ("score", Value::Float(facts.score)),
+        ("tags", Value::List(Arc::new(tags))),
+        ("tenant", text(&facts.tenant)),
+        ("fields", map(&facts.fields)),
+    ] {
+        context.add_variable_from_value(name, value);
+    }
+    context
+}
+
+fn text(s: &str) -> Value {
+    Value::String(Arc::new(s.to_string()))
+}
+
+/// Free-form fields as a CEL map.
+fn map(fields: &std::collections::BTreeMap<String, serde_json::Value>) -> Value {
+    let map = fields
+        .iter()
+        .map(|(key, value)| (Key::from(key.as_str()), json(value)))
+        .collect::<HashMap<_, _>>();
+    Value::Map(Map { map: Arc::new(map) })
 }
 
 /// A JSON value as CEL sees it: whole numbers are `int` (or `uint` past `i64`), others
@@ -180,18 +246,21 @@ fn syntax_reason(source: &str, errors: &ParseErrors) -> String {
     format!("`when` is not valid CEL: {}", messages.join("; "))
 }
 
-/// Refuses variables and functions that neither the request nor CEL provides.
-fn check_names(program: &Program) -> Result<(), String> {
+/// Refuses variables and functions that neither `known` nor CEL provides.
+fn check_names(program: &Program, known_variables: &[(&str, &str)]) -> Result<(), String> {
     let mut names = Names::default();
     names.collect(program.expression(), &mut Vec::new());
     let variables = names
         .variables
         .into_iter()
-        .filter(|name| !VARIABLES.iter().any(|(known, _)| known == name))
+        .filter(|name| !known_variables.iter().any(|(known, _)| known == name))
         .filter(|name| undeclared(name, name))
         .collect::<Vec<_>>();
     if !variables.is_empty() {
-        let known = VARIABLES.iter().map(|(name, _)| *name).collect::<Vec<_>>();
+        let known = known_variables
+            .iter()
+            .map(|(name, _)| *name)
+            .collect::<Vec<_>>();
         return Err(format!(
             "`when` uses unknown variable {}; the variables are: {}",
             quoted(&variables),

@@ -115,3 +115,23 @@ impl ApprovalFacts {
         )
     }
 }
+
+/// The facts about one lead that an assignment rule's `when` can test. Each field is the CEL
+/// variable of the same name (docs/rules.md, "Lead assignment"); a value the lead lacks is
+/// empty (`""`, `0.0`, no tags).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LeadFacts {
+    pub name: String,
+    pub company: String,
+    /// As the CRM or form wrote it, such as `"华东"`.
+    pub region: String,
+    pub industry: String,
+    /// Where the lead came from, such as `"registration:expo2026"` or `"crm"`.
+    pub source: String,
+    /// The lead score at the time of the assignment.
+    pub score: f64,
+    pub tags: Vec<String>,
+    pub tenant: String,
+    /// The lead's free-form fields; `fields.budget` in an expression.
+    pub fields: BTreeMap<String, serde_json::Value>,
+}

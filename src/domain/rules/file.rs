@@ -15,13 +15,13 @@ use toml::{
 
 use super::{
     approval::Mode,
+    assignment::Strategy,
     error::RuleRef,
     facts::{CustomerType, Gender},
     report::Report,
 };
 
-/// The sections a rules file may have. Later features add theirs (assignment, escalation)
-/// here and in [`read`].
+/// The sections a rules file may have.
 pub(super) const SECTIONS: &[&str] = &[
     "tagging",
     "approval",
@@ -29,6 +29,8 @@ pub(super) const SECTIONS: &[&str] = &[
     "lead_score",
     "task_rule",
     "overdue",
+    "pools",
+    "assignment",
 ];
 
 /// The rules of every section that deserialized; the others are in the report.
@@ -41,6 +43,10 @@ pub(super) struct Document {
     pub(super) lead_score: Option<RawLeadScore>,
     /// `None` when the file has no `[overdue]`, or one that did not deserialize.
     pub(super) overdue: Option<super::overdue::RawOverdue>,
+    pub(super) pools: Vec<Entry<RawPool>>,
+    pub(super) assignment: Vec<Entry<RawAssignmentRule>>,
+    /// `None` when the file has no `[assignment]` settings, or ones that did not deserialize.
+    pub(super) assignment_settings: Option<Spanned<RawAssignmentSettings>>,
     pub(super) task_rule: Vec<Entry<RawTaskRule>>,
 }
 
@@ -182,6 +188,66 @@ pub(super) struct RawPoints {
     pub(super) reply: Option<Spanned<f64>>,
 }
 
+/// `[pools.<name>]`: the reps a lead can go to, and how one is picked.
+#[derive(Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a pool with `members`, `strategy` and `manager`"
+)]
+pub(super) struct RawPool {
+    pub(super) members: Spanned<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub(super) strategy: Strategy,
+    /// Optional here so that a pool without one gets a clear reason, not "missing field".
+    #[serde(default)]
+    pub(super) manager: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) platform: Option<Spanned<RawPlatform>>,
+}
+
+/// A chat platform, as a pool or `[assignment]` names it.
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+pub(super) enum RawPlatform {
+    Wecom,
+    Dingtalk,
+}
+
+impl RawPlatform {
+    pub(super) fn as_str(self) -> &'static str {
+        match self {
+            Self::Wecom => "wecom",
+            Self::Dingtalk => "dingtalk",
+        }
+    }
+}
+
+/// `[[assignment.rules]]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a rule with `name`, `when` and `to`")]
+pub(super) struct RawAssignmentRule {
+    pub(super) name: Spanned<String>,
+    /// Optional here so that a rule without a condition gets a clear reason, not "missing
+    /// field".
+    #[serde(default)]
+    pub(super) when: Option<Spanned<String>>,
+    pub(super) to: Spanned<String>,
+}
+
+/// The keys of `[assignment]` other than its rules; every one optional.
+#[derive(Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a table with `default`, `platform`, `accept_within_mins`, \
+                 `first_contact_within_mins` and `[[assignment.rules]]`"
+)]
+pub(super) struct RawAssignmentSettings {
+    pub(super) default: Option<Spanned<String>>,
+    pub(super) platform: Option<Spanned<RawPlatform>>,
+    pub(super) accept_within_mins: Option<Spanned<i64>>,
+    pub(super) first_contact_within_mins: Option<Spanned<i64>>,
+}
+
 /// `[[task_rule]]`: on an event, a task to create and (on `task_done`) a stage to move the
 /// deal to.
 #[derive(Deserialize)]
@@ -235,6 +301,12 @@ pub(super) fn read(report: &mut Report) -> Document {
             "roles" => document.roles = roles(value, report),
             "lead_score" => document.lead_score = lead_score(value, report),
             "overdue" => document.overdue = super::overdue::read(value, report),
+            "pools" => document.pools = pools(value, report),
+            "assignment" => {
+                let (rules, settings) = assignment(value, report);
+                document.assignment = rules;
+                document.assignment_settings = settings;
+            }
             "task_rule" => document.task_rule = entries("task_rule", value, report),
             other => report.add(
                 key.span(),
@@ -335,6 +407,84 @@ fn lead_score(value: Spanned<DeValue<'_>>, report: &mut Report) -> Option<RawLea
             report.add(e.span().unwrap_or(span), None, reason);
         })
         .ok()
+}
+
+/// Reads `[pools]`: each key a pool's name, each value its table. Each pool is deserialized on
+/// its own, so that one bad pool does not hide the problems of the others; its `RuleRef`
+/// names it `pools[<n>] "<name>"`.
+fn pools(value: Spanned<DeValue<'_>>, report: &mut Report) -> Vec<Entry<RawPool>> {
+    let DeValue::Table(table) = value.get_ref() else {
+        report.add(
+            value.span(),
+            None,
+            "`pools` must be tables, each starting with [pools.<name>]",
+        );
+        return Vec::new();
+    };
+    let mut pools = Vec::with_capacity(table.len());
+    for (index, (key, item)) in table.iter().enumerate() {
+        let at = RuleRef {
+            section: "pools",
+            index,
+            name: Some(key.get_ref().to_string()),
+        };
+        let span = key.span();
+        if item.get_ref().as_table().is_none() {
+            report.add(
+                item.span(),
+                Some(&at),
+                "a pool must be a table: [pools.<name>] with `members`, `strategy`, `manager`",
+            );
+            continue;
+        }
+        match RawPool::deserialize(ValueDeserializer::from(item.clone())) {
+            Ok(raw) => pools.push(Entry { at, span, raw }),
+            Err(e) => report.add(e.span().unwrap_or(span), Some(&at), e.message()),
+        }
+    }
+    pools
+}
+
+/// Reads `[assignment]`: its `rules` as a list of rules, each deserialized on its own, and
+/// its other keys as the settings.
+fn assignment(
+    value: Spanned<DeValue<'_>>,
+    report: &mut Report,
+) -> (
+    Vec<Entry<RawAssignmentRule>>,
+    Option<Spanned<RawAssignmentSettings>>,
+) {
+    let span = value.span();
+    let DeValue::Table(table) = value.into_inner() else {
+        report.add(
+            span,
+            None,
+            "`assignment` must be a table: [assignment] with its settings, and rules each \
+             starting with [[assignment.rules]]",
+        );
+        return (Vec::new(), None);
+    };
+    let mut rules = None;
+    let mut rest = DeTable::new();
+    for (key, value) in table {
+        if key.get_ref() == "rules" {
+            rules = Some(value);
+        } else {
+            rest.insert(key, value);
+        }
+    }
+    let rules = match rules {
+        Some(rules) => entries("assignment.rules", rules, report),
+        None => Vec::new(),
+    };
+    let settings = Spanned::new(span.clone(), DeValue::Table(rest));
+    let settings = Spanned::<RawAssignmentSettings>::deserialize(ValueDeserializer::from(settings))
+        .map_err(|e| {
+            let reason = format!("assignment: {}", e.message());
+            report.add(e.span().unwrap_or(span), None, reason);
+        })
+        .ok();
+    (rules, settings)
 }
 
 /// A rule's `name`, read before the rule itself so that even a rule that fails to

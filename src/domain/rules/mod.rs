@@ -1,12 +1,13 @@
 //! The rules file: what sales-ops configure without code, in one TOML file (`docs/rules.md`).
 //!
 //! This module loads and checks the file and evaluates its rules. It has `tagging`,
-//! `approval` with its `roles`, `lead_score` and `overdue`; assignment and escalation sections come with
-//! the features that use them.
+//! `approval` with its `roles`, `lead_score`, `task_rule`, `overdue`, and `assignment` with
+//! its `pools`.
 //! A file is either fully valid or refused with every problem it has, each naming the file,
 //! line, rule and reason.
 
 mod approval;
+mod assignment;
 mod condition;
 mod error;
 mod expression;
@@ -25,6 +26,8 @@ mod approval_load_tests;
 #[cfg(test)]
 mod approval_tests;
 #[cfg(test)]
+mod assignment_tests;
+#[cfg(test)]
 mod lead_score_tests;
 #[cfg(test)]
 mod overdue_tests;
@@ -38,8 +41,12 @@ use std::path::Path;
 pub use approval::{
     ApprovalRule, ApproverRef, Level, MAX_APPROVERS, MAX_LEVELS, Mode, Route, RouteError,
 };
+pub use assignment::{
+    AssignError, Assignment, AssignmentRule, Choice, DEFAULT_ACCEPT_WITHIN_MINS,
+    DEFAULT_FIRST_CONTACT_WITHIN_MINS, DEFAULT_RULE, MAX_POOL_MEMBERS, Pool, Strategy, Target,
+};
 pub use error::{Problem, RuleRef, RulesError};
-pub use facts::{ApprovalFacts, CustomerType, Gender, TaggingFacts};
+pub use facts::{ApprovalFacts, CustomerType, Gender, LeadFacts, TaggingFacts};
 pub use lead_score::{DEFAULT_HALF_LIFE_DAYS, DEFAULT_THRESHOLD, LeadScore, Points};
 pub use overdue::{Action, Due, Overdue, Step};
 pub use roles::{MAX_ROLE_CHARS, MAX_USER_ID_CHARS};
@@ -59,6 +66,8 @@ pub struct Rules {
     roles: Roles,
     lead_score: LeadScore,
     overdue: Overdue,
+    pools: assignment::Pools,
+    assignment: Assignment,
     task_rules: Vec<TaskRule>,
 }
 
@@ -82,6 +91,14 @@ impl Rules {
         let approval = approval::compile(document.approval, &roles, &mut report);
         let lead_score = lead_score::compile(document.lead_score, &mut report);
         let overdue = overdue::compile(document.overdue, &mut report);
+        // Before the assignment rules, which may only name pools defined here.
+        let pools = assignment::compile_pools(document.pools, &mut report);
+        let assignment = assignment::compile(
+            document.assignment,
+            document.assignment_settings,
+            &pools,
+            &mut report,
+        );
         let task_rules = task_rule::compile(document.task_rule, &mut report);
         report.finish()?;
         Ok(Self {
@@ -90,6 +107,8 @@ impl Rules {
             roles,
             lead_score,
             overdue,
+            pools,
+            assignment,
             task_rules,
         })
     }

@@ -297,6 +297,16 @@ fn pairs(want: &[(&str, &[&str])]) -> Vec<(String, Vec<String>)> {
 fn the_example_file_tags_three_sample_customers() {
     let rules = Rules::parse(EXAMPLE, "rules.example.toml").unwrap();
     assert_eq!(rules.tagging().len(), 9);
+    assert_eq!(rules.assignment().rules().len(), 2);
+    let east = LeadFacts {
+        region: "华东".into(),
+        industry: "制造业".into(),
+        ..LeadFacts::default()
+    };
+    assert_eq!(
+        rules.assign(&east).unwrap().map(|c| c.target),
+        Some(Target::Pool("east-manufacturing".into()))
+    );
 
     // A WeChat user who scanned the Shanghai expo code of an East China rep.
     let visitor = TaggingFacts {

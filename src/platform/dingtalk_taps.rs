@@ -1,5 +1,5 @@
-//! Taps on DingTalk approval cards (interactive-card callbacks over HTTP or Stream), decided by
-//! [`Approvals::tap`]. The card template's callback buttons carry `{"action": <button key>}`
+//! Taps on DingTalk interactive cards (callbacks over HTTP or Stream), handed to the
+//! [`TapRouter`], which finds what the card is about and lets that decide. The card template's callback buttons carry `{"action": <button key>}`
 //! (docs/templates.md); a template that only names its buttons by component id works too.
 
 use std::sync::Arc;
@@ -7,18 +7,18 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use salesbot_dingtalk::card_callback::CardTap;
 
-use super::{Approvals, TapInput};
 use crate::{
+    cards::taps::{TapInput, TapRouter},
     pipeline::{Effects, EventHandler, HandlerError, Handlers, InboxEvent},
     platform::dingtalk::{CARD_TAP_KIND, PLATFORM},
 };
 
 /// The handler of DingTalk card taps.
-pub struct DingtalkTaps(pub Arc<Approvals>);
+pub struct DingtalkTaps(pub Arc<TapRouter>);
 
 /// Registers the tap handler unless one is registered already.
-pub fn register(handlers: &mut Handlers, approvals: Arc<Approvals>) {
-    handlers.register_default(CARD_TAP_KIND, Arc::new(DingtalkTaps(approvals)));
+pub fn register(handlers: &mut Handlers, router: Arc<TapRouter>) {
+    handlers.register_default(CARD_TAP_KIND, Arc::new(DingtalkTaps(router)));
 }
 
 #[async_trait]
@@ -33,7 +33,7 @@ impl EventHandler for DingtalkTaps {
             tapper: tap.user_id.clone(),
             button: button(&tap),
         };
-        self.0.tap(effects, &input).await
+        self.0.route(effects, &input).await
     }
 }
 

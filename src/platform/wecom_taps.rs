@@ -1,13 +1,16 @@
-//! Taps on WeCom approval cards (`template_card_event`), decided by [`Approvals::tap`].
+//! Taps on WeCom cards (`template_card_event`), handed to the [`TapRouter`], which finds what
+//! the card is about (an approval, a lead's assignment) and lets that decide.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use salesbot_wecom::event::Event;
 
-use super::{Approvals, TapInput};
 use crate::{
-    cards::store as card_store,
+    cards::{
+        store as card_store,
+        taps::{TapInput, TapRouter},
+    },
     pipeline::{Effects, EventHandler, HandlerError, Handlers, InboxEvent},
     platform::wecom::{PLATFORM, stored_callback},
 };
@@ -16,11 +19,11 @@ use crate::{
 pub const TAP: &str = "wecom.template_card_event";
 
 /// The handler of WeCom card taps.
-pub struct WecomTaps(pub Arc<Approvals>);
+pub struct WecomTaps(pub Arc<TapRouter>);
 
 /// Registers the tap handler unless one is registered already.
-pub fn register(handlers: &mut Handlers, approvals: Arc<Approvals>) {
-    handlers.register_default(TAP, Arc::new(WecomTaps(approvals)));
+pub fn register(handlers: &mut Handlers, router: Arc<TapRouter>) {
+    handlers.register_default(TAP, Arc::new(WecomTaps(router)));
 }
 
 #[async_trait]
@@ -37,7 +40,7 @@ impl EventHandler for WecomTaps {
             tapper: tap.user_id.clone(),
             button: tap.event_key.clone(),
         };
-        self.0.tap(effects, &input).await?;
+        self.0.route(effects, &input).await?;
         // Every tap brings a fresh single-use code for updating the card. Kept last: the card
         // row is then locked only just before the commit, never while this transaction waits
         // for an outbox row a dispatcher is recording (on PostgreSQL that wait was a deadlock).
