@@ -56,7 +56,8 @@ async fn register(
         webhooks: &state.webhooks,
         assigner: Some(&state.assigner),
     };
-    let registered = registration::record(&state.db, &scoring, &new, now_ms()).await?;
+    let registered =
+        registration::record(&state.db, &scoring, &new, Some(&state.tasks), now_ms()).await?;
     if !registered.created {
         return Ok((StatusCode::OK, Json(registered)));
     }

@@ -13,6 +13,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use serde_json::{Value, json};
 
 pub use deals::{DealInput, DealPatch};
+pub use follow_up::Owner;
 pub use work::{TaskInput, TaskPatch};
 
 use crate::{

@@ -52,6 +52,11 @@ to = "pool:loaded"
 
 [lead_score]
 threshold = 10
+
+[[task_rule]]
+name = "follow up a sign-up"
+on = "registration"
+task = { kind = "follow_up", title = "Call the new sign-up", due_in_mins = 120 }
 "#;
 
 /// The app with fake WeCom, the rules above, and working hours that never close (so no card
@@ -460,6 +465,21 @@ on_both_backends!(
     super::least_loaded_picks_the_rep_with_the_fewest_open_tasks
 );
 
+/// The kinds of `assignee`'s tasks, oldest first.
+async fn follow_ups(t: &TestDb, assignee: &str) -> Vec<String> {
+    use sea_orm::ConnectionTrait;
+    let rows =
+        t.db.query_all_raw(sea_orm::Statement::from_string(
+            t.db.get_database_backend(),
+            format!("SELECT kind FROM task WHERE assignee = '{assignee}' ORDER BY id"),
+        ))
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|row| row.try_get::<String>("", "kind").unwrap())
+        .collect()
+}
+
 async fn a_registration_makes_a_lead_that_is_assigned(t: &TestDb) {
     use crate::registrations::{FORM_SECRET, PHONE_SALT, form};
     let sales = Sales::start_with(t, |config| {
@@ -486,6 +506,11 @@ async fn a_registration_makes_a_lead_that_is_assigned(t: &TestDb) {
     let lead = sales.lead(registered["lead_id"].as_i64().unwrap()).await;
     assert_eq!(lead["owner"], "chen.jing", "{lead}");
     assert_eq!(lead["assignments"][0]["rule"], "default");
+    // The new owner's work: the first contact of the assignment and the sign-up's follow-up.
+    assert_eq!(
+        follow_ups(t, "chen.jing").await,
+        ["first_contact", "follow_up"]
+    );
     settled(t).await;
     assert_eq!(sales.fake.take_messages()[0].recipients, ["chen.jing"]);
     sales.app.stop().await;
@@ -539,6 +564,11 @@ async fn a_customer_crossing_the_threshold_gets_a_lead_that_is_assigned(t: &Test
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(t.count("SELECT COUNT(*) FROM lead").await, 1);
     assert_eq!(t.count("SELECT COUNT(*) FROM lead_assignment").await, 1);
+    // Each registration has its follow-up, for the owner of the customer's lead.
+    assert_eq!(
+        follow_ups(t, "chen.jing").await,
+        ["first_contact", "follow_up", "follow_up"]
+    );
     settled(t).await;
     assert_eq!(sales.fake.take_messages().len(), 1);
     sales.app.stop().await;

@@ -16,6 +16,7 @@ use super::{
 use crate::{
     domain::customer::store::{find_customer, record_event},
     pipeline::queue::stmt,
+    tasks::{Owner, TaskError, Tasks},
     webhooks::WebhookEvent,
 };
 
@@ -58,13 +59,15 @@ impl Registered {
 
 /// Records `registration` at `now` (epoch ms) in one transaction: the row, the match (the
 /// customer with its `external_userid`, else the tenant's lead with its phone, else a new
-/// lead), the registration points, and `registration.created`. A repeat of its dedupe key
-/// answers what the first one did and writes nothing.
+/// lead), the registration points, the new lead's assignment, the owner's follow-up tasks
+/// (the `registration` task rules of `follow_up`), and `registration.created`. A repeat of its
+/// dedupe key answers what the first one did and writes nothing.
 #[tracing::instrument(skip_all, fields(tenant = registration.tenant, registration_id))]
 pub async fn record(
     db: &DatabaseConnection,
     scoring: &Scoring<'_>,
     registration: &NewRegistration,
+    follow_up: Option<&Tasks>,
     now: i64,
 ) -> Result<Registered, DbErr> {
     // A registration through a tracked link counts towards the link's campaign.
@@ -169,6 +172,9 @@ pub async fn record(
         (scoring.assigner, registered.lead_id, registered.new_lead)
     {
         assigner.assign(&txn, lead_id, None, now).await?;
+    }
+    if let Some(tasks) = follow_up {
+        follow_up_tasks(&txn, tasks, &r.tenant, &registered, id, now).await?;
     }
 
     let data = json!({
@@ -298,4 +304,58 @@ async fn link_campaign(
         ))
         .await?;
     row.map(|row| row.try_get("", "campaign")).transpose()
+}
+
+/// Runs the `registration` task rules for the owner of what registered: the lead's owner, or
+/// the rep the customer added most recently. Nothing without an owner.
+async fn follow_up_tasks(
+    db: &impl ConnectionTrait,
+    tasks: &Tasks,
+    tenant: &str,
+    registered: &Registered,
+    registration_id: i64,
+    now: i64,
+) -> Result<(), DbErr> {
+    const LEAD_OWNER: &str = "SELECT owner, COALESCE(owner_platform, 'wecom') AS platform \
+                              FROM lead WHERE id = $1 AND owner IS NOT NULL";
+    const CUSTOMER_REP: &str = "SELECT userid AS owner, 'wecom' AS platform FROM customer_rep \
+                                WHERE customer_id = $1 AND status = 'active' \
+                                ORDER BY added_at DESC, id DESC LIMIT 1";
+    const CUSTOMER_LEAD_OWNER: &str = "SELECT owner, COALESCE(owner_platform, 'wecom') AS \
+                                       platform FROM lead WHERE customer_id = $1 AND owner IS \
+                                       NOT NULL ORDER BY id LIMIT 1";
+    let asks: &[(&str, i64)] = match (registered.lead_id, registered.customer_id) {
+        (Some(lead), _) => &[(LEAD_OWNER, lead)],
+        // The rep the customer added; else whoever was given the customer's lead.
+        (None, Some(customer)) => &[(CUSTOMER_REP, customer), (CUSTOMER_LEAD_OWNER, customer)],
+        (None, None) => &[],
+    };
+    let mut found = None;
+    for (sql, id) in asks {
+        found = db.query_one_raw(stmt(db, sql, [(*id).into()])).await?;
+        if found.is_some() {
+            break;
+        }
+    }
+    let Some(row) = found else {
+        return Ok(());
+    };
+    let assignee: String = row.try_get("", "owner")?;
+    let platform: String = row.try_get("", "platform")?;
+    let owner = Owner {
+        tenant,
+        platform: &platform,
+        assignee: &assignee,
+        lead_id: registered.lead_id,
+        deal_id: None,
+        customer_id: registered.customer_id,
+    };
+    tasks
+        .after_registration(db, &owner, registration_id, now)
+        .await
+        .map(drop)
+        .map_err(|e| match e {
+            TaskError::Database(e) => e,
+            other => DbErr::Custom(other.to_string()),
+        })
 }
