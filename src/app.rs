@@ -180,6 +180,8 @@ impl Application {
                 approvals: approvals.clone(),
             },
             links: links.clone(),
+            tasks: tasks.clone(),
+            calendar: calendar.clone(),
             locale: Locale::from_config(&config.templates.locale),
         });
         if !wecom.is_empty() {
