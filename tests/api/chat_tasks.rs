@@ -7,10 +7,11 @@ use std::{
     time::Duration,
 };
 
+use reqwest::Method;
 use salesbot::{
     app::Extensions,
     chat::incoming,
-    config::Config,
+    config::{Config, Secret},
     domain::{
         calendar::WorkingHours,
         task::store::{self, NewTask, TaskRow},
@@ -433,6 +434,85 @@ async fn snooze_run_again_after_its_answer_was_lost_keeps_the_first_runs_due_tim
             call.id,
             hours.local_minute(snoozed.due_at)
         )
+    );
+    chat.stop().await;
+    t.finish().await;
+}
+
+const ADMIN_TOKEN: &str = "chat-tasks-admin-token";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn done_from_chat_runs_the_task_rules_as_the_api_does() {
+    let t = TestDb::sqlite().await;
+    let chat = Chat::start_with(&t, "zh-CN", |config| {
+        config.admin.token = Some(Secret::new(ADMIN_TOKEN));
+        let file = config.rules.file.clone().unwrap();
+        let mut rules = std::fs::read_to_string(&file).unwrap();
+        rules.push_str(
+            r#"
+[[task_rule]]
+name = "first call done"
+on = "task_done"
+kind = "first_contact"
+task = { kind = "needs_analysis", title = "需求分析", due_in_mins = 1440 }
+"#,
+        );
+        std::fs::write(&file, rules).unwrap();
+        Extensions::default()
+    })
+    .await;
+    let first = insert(
+        &t,
+        NewTask {
+            kind: "first_contact".into(),
+            ..task("alice", "首次联系", now_ms() + HOUR)
+        },
+    )
+    .await;
+
+    chat.say("alice", 6001, &format!("done {}", first.id)).await;
+    settled(&t).await;
+    assert_eq!(
+        chat.answer_to("alice"),
+        format!("任务 #{} 已完成：首次联系", first.id)
+    );
+    let shown: serde_json::Value = chat
+        .app
+        .admin(
+            Method::GET,
+            &format!("/api/v1/tasks/{}", first.id),
+            ADMIN_TOKEN,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown["state"], "done", "{shown}");
+    assert_eq!(
+        t.count(&format!(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'task.completed' \
+             AND actor = 'alice' AND subject_id = '{}'",
+            first.id
+        ))
+        .await,
+        1
+    );
+    let next = t
+        .count(&format!(
+            "SELECT id FROM task WHERE kind = 'needs_analysis' AND assignee = 'alice' \
+             AND state = 'open' AND source = 'rule:first call done:task:{}'",
+            first.id
+        ))
+        .await;
+
+    chat.say("alice", 6002, "任务").await;
+    settled(&t).await;
+    let answer = chat.answer_to("alice");
+    assert!(
+        answer.starts_with(&format!(
+            "你有 1 个未完成的任务：\n#{next} 需求分析 — 截止 "
+        )),
+        "{answer}"
     );
     chat.stop().await;
     t.finish().await;
