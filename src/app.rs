@@ -19,6 +19,7 @@ use crate::{
     http,
     links::{ClickWriter, Links},
     metrics::Metrics,
+    overdue::{self, OverdueTasks},
     pipeline::{self, Dispatcher, Handlers, Scheduler, Worker, housekeeping},
     platform::{
         self, Platforms,
@@ -38,6 +39,8 @@ use crate::{
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 /// How often approvers' waiting cards are checked for reminders and escalations.
 const REMINDERS_EVERY: Duration = Duration::from_secs(60);
+/// How often open tasks past due are looked at for reminders and escalations.
+const OVERDUE_EVERY: Duration = Duration::from_secs(60);
 
 /// What every request handler and background task shares.
 #[derive(Clone)]
@@ -312,6 +315,17 @@ impl Application {
                 wake_outbox: state.wake_outbox.clone(),
             };
             scheduler.register(reminders::JOB_NAME, REMINDERS_EVERY, Arc::new(job));
+        }
+        let policy = state.rules.overdue().clone();
+        // A policy with no reminders and no escalations has nothing to scan for.
+        if !policy.steps().is_empty() {
+            let job = OverdueTasks::new(
+                state.approvals.clone(),
+                policy,
+                state.calendar.clone(),
+                state.wake_outbox.clone(),
+            );
+            scheduler.register(overdue::JOB_NAME, OVERDUE_EVERY, Arc::new(job));
         }
         tasks.spawn(scheduler.run(shutdown.clone()));
         // Stopped only once the server has, so the clicks of the last redirects are written too.

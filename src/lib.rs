@@ -16,6 +16,7 @@ pub mod domain;
 pub mod http;
 pub mod links;
 pub mod metrics;
+pub mod overdue;
 pub mod pipeline;
 pub mod platform;
 pub mod tasks;

@@ -55,7 +55,7 @@ impl Tasks {
                     customer_id: done.customer_id,
                 };
                 let source = format!("rule:{}:task:{}", rule.name, done.id);
-                self.from_rule(db, template, &owner, source, &actor, now)
+                self.create_by_rule(db, template, &owner, source, &actor, now)
                     .await?;
             }
         }
@@ -129,7 +129,7 @@ impl Tasks {
             // A deal can come back to a stage; each arrival is its own change.
             let source = format!("rule:{}:deal:{}:{}:{now}", rule.name, deal.id, deal.stage);
             let actor = format!("rule:{}", rule.name);
-            self.from_rule(db, template, &owner, source, &actor, now)
+            self.create_by_rule(db, template, &owner, source, &actor, now)
                 .await?;
         }
         Ok(())
@@ -157,7 +157,7 @@ impl Tasks {
             let source = format!("rule:{}:registration:{registration_id}", rule.name);
             let actor = format!("rule:{}", rule.name);
             created.extend(
-                self.from_rule(db, template, owner, source, &actor, now)
+                self.create_by_rule(db, template, owner, source, &actor, now)
                     .await?,
             );
         }
@@ -166,7 +166,7 @@ impl Tasks {
 
     /// Creates `template`'s task for `owner`, due after its working time, unless `source`
     /// made one already.
-    async fn from_rule(
+    async fn create_by_rule(
         &self,
         db: &impl ConnectionTrait,
         template: &TaskTemplate,

@@ -32,6 +32,8 @@ mod migrations;
 mod outbox;
 mod registrations;
 mod scheduler;
+mod task_overdue;
+mod tasks;
 mod tokens;
 mod webhooks;
 mod wecom;

@@ -610,7 +610,7 @@ fn an_unknown_locale_falls_back_to_the_default() {
     let sample = Templates::sample(kind);
     let fallback = templates.render(kind, "fr-FR", sample).unwrap();
     assert_eq!(fallback, templates.render(kind, "zh-CN", sample).unwrap());
-    assert_eq!(fallback.title, "任务提醒：回访：确认年度订阅报价");
+    assert_eq!(fallback.title, "任务已逾期：回访：确认年度订阅报价");
 
     let mut data = sample.clone();
     data["task"].as_object_mut().unwrap().remove("title");

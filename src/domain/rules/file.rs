@@ -22,7 +22,14 @@ use super::{
 
 /// The sections a rules file may have. Later features add theirs (assignment, escalation)
 /// here and in [`read`].
-const SECTIONS: &[&str] = &["tagging", "approval", "roles", "lead_score", "task_rule"];
+pub(super) const SECTIONS: &[&str] = &[
+    "tagging",
+    "approval",
+    "roles",
+    "lead_score",
+    "task_rule",
+    "overdue",
+];
 
 /// The rules of every section that deserialized; the others are in the report.
 #[derive(Default)]
@@ -32,6 +39,8 @@ pub(super) struct Document {
     pub(super) roles: Vec<RawRole>,
     /// `None` when the file has no `[lead_score]`, or one that did not deserialize.
     pub(super) lead_score: Option<RawLeadScore>,
+    /// `None` when the file has no `[overdue]`, or one that did not deserialize.
+    pub(super) overdue: Option<super::overdue::RawOverdue>,
     pub(super) task_rule: Vec<Entry<RawTaskRule>>,
 }
 
@@ -225,6 +234,7 @@ pub(super) fn read(report: &mut Report) -> Document {
             "approval" => document.approval = entries("approval", value, report),
             "roles" => document.roles = roles(value, report),
             "lead_score" => document.lead_score = lead_score(value, report),
+            "overdue" => document.overdue = super::overdue::read(value, report),
             "task_rule" => document.task_rule = entries("task_rule", value, report),
             other => report.add(
                 key.span(),

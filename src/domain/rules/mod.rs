@@ -1,7 +1,7 @@
 //! The rules file: what sales-ops configure without code, in one TOML file (`docs/rules.md`).
 //!
 //! This module loads and checks the file and evaluates its rules. It has `tagging`,
-//! `approval` with its `roles`, and `lead_score`; assignment and escalation sections come with
+//! `approval` with its `roles`, `lead_score` and `overdue`; assignment and escalation sections come with
 //! the features that use them.
 //! A file is either fully valid or refused with every problem it has, each naming the file,
 //! line, rule and reason.
@@ -13,6 +13,7 @@ mod expression;
 mod facts;
 mod file;
 mod lead_score;
+mod overdue;
 mod report;
 mod roles;
 mod tag;
@@ -26,6 +27,8 @@ mod approval_tests;
 #[cfg(test)]
 mod lead_score_tests;
 #[cfg(test)]
+mod overdue_tests;
+#[cfg(test)]
 mod task_rule_tests;
 #[cfg(test)]
 mod tests;
@@ -38,6 +41,7 @@ pub use approval::{
 pub use error::{Problem, RuleRef, RulesError};
 pub use facts::{ApprovalFacts, CustomerType, Gender, TaggingFacts};
 pub use lead_score::{DEFAULT_HALF_LIFE_DAYS, DEFAULT_THRESHOLD, LeadScore, Points};
+pub use overdue::{Action, Due, Overdue, Step};
 pub use roles::{MAX_ROLE_CHARS, MAX_USER_ID_CHARS};
 pub use tag::{MAX_TAG_CHARS, Part, TagName, TagNameError};
 pub use tagging::{Tagging, TaggingRule};
@@ -54,6 +58,7 @@ pub struct Rules {
     approval: Vec<ApprovalRule>,
     roles: Roles,
     lead_score: LeadScore,
+    overdue: Overdue,
     task_rules: Vec<TaskRule>,
 }
 
@@ -76,6 +81,7 @@ impl Rules {
         let roles = roles::compile(document.roles, &mut report);
         let approval = approval::compile(document.approval, &roles, &mut report);
         let lead_score = lead_score::compile(document.lead_score, &mut report);
+        let overdue = overdue::compile(document.overdue, &mut report);
         let task_rules = task_rule::compile(document.task_rule, &mut report);
         report.finish()?;
         Ok(Self {
@@ -83,6 +89,7 @@ impl Rules {
             approval,
             roles,
             lead_score,
+            overdue,
             task_rules,
         })
     }
@@ -113,6 +120,11 @@ impl Rules {
     /// How leads and customers are scored: `[lead_score]`, or the defaults without one.
     pub fn lead_score(&self) -> &LeadScore {
         &self.lead_score
+    }
+
+    /// How overdue tasks are chased: `[overdue]`, or the defaults without one.
+    pub fn overdue(&self) -> &Overdue {
+        &self.overdue
     }
 
     /// The task rules that answer `event`, in file order.
