@@ -43,6 +43,12 @@ levels = [{ approvers = ["role:sales_director", "li.lei"], mode = "any" }]
 [roles]
 sales_director = ["wang.fang"]
 finance = ["zhao.min", "qian.jun"]
+
+# No overdue reminders: the task commands' tests store overdue tasks, and every message the
+# rep gets must be the answer the test reads.
+[overdue]
+remind_after_mins = []
+max_escalations = 0
 "#;
 
 const CALLBACK_TOKEN: &str = "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo";
