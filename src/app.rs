@@ -201,6 +201,8 @@ impl Application {
                 approvals: approvals.clone(),
             },
             links: links.clone(),
+            tasks: tasks.clone(),
+            calendar: calendar.clone(),
             locale: Locale::from_config(&config.templates.locale),
         });
         if !wecom.is_empty() {

@@ -26,6 +26,20 @@ pub struct Level {
     pub mode: String,
 }
 
+/// Longest title shown in the list of tasks, in characters: ten Chinese titles of the
+/// longest kind would not fit in one message (2048 bytes on WeCom).
+const LISTED_TITLE_CHARS: usize = 30;
+
+/// One open task, as the list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskLine {
+    pub id: i64,
+    pub title: String,
+    /// The due time in the working time zone, `YYYY-MM-DD HH:MM`.
+    pub due: String,
+    pub overdue: bool,
+}
+
 /// An answer to a command.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Answer {
@@ -68,6 +82,38 @@ pub enum Answer {
     LinkRefused {
         reason: String,
     },
+    /// The sender's open tasks, the soonest due first, and how many more are not listed.
+    Tasks {
+        tasks: Vec<TaskLine>,
+        more: u64,
+    },
+    TaskDone {
+        id: i64,
+        title: String,
+    },
+    /// The task is due at `due` now (local time, as in [`TaskLine`]).
+    TaskSnoozed {
+        id: i64,
+        due: String,
+    },
+    /// No such task (or one of another tenant or platform).
+    NoSuchTask {
+        id: i64,
+    },
+    /// The task is someone else's.
+    NotAssignee {
+        id: i64,
+        assignee: String,
+    },
+    /// The task is done or cancelled already; `state` is which.
+    TaskClosed {
+        id: i64,
+        state: String,
+    },
+    /// The tasks service refused the change; `reason` is its own words.
+    TaskRefused {
+        reason: String,
+    },
     /// Something on salesbot's side failed; the cause is in the log.
     Fault,
 }
@@ -108,6 +154,10 @@ fn zh_cn(answer: &Answer) -> String {
                 ParseError::BadAmount(word) => format!("「{word}」不是金额"),
                 ParseError::BadDiscount(word) => format!("「{word}」不是 0% 到 100% 之间的折扣"),
                 ParseError::BadId(word) => format!("「{word}」不是审批编号"),
+                ParseError::BadTaskId { word, .. } => format!("「{word}」不是任务编号"),
+                ParseError::BadDelay(words) => {
+                    format!("「{words}」不是 1 分钟到 30 天之间的时长（如 30分钟、2小时、1天）")
+                }
                 ParseError::Unexpected { extra, .. } => format!("多余的「{extra}」"),
             };
             match mistake.command() {
@@ -152,6 +202,45 @@ fn zh_cn(answer: &Answer) -> String {
             format!("短链接已生成（活动：{campaign}）：\n{url}\n发到客户群后，点击会计入统计。")
         }
         Answer::LinkRefused { reason } => format!("短链接未生成：{reason}"),
+        Answer::Tasks { tasks, more } => {
+            let Some(first) = tasks.first() else {
+                return "你没有未完成的任务。".into();
+            };
+            let total = tasks.len() as u64 + more;
+            let mut text = format!("你有 {total} 个未完成的任务：");
+            for task in tasks {
+                text.push_str(&format!(
+                    "\n#{} {} — 截止 {}{}",
+                    task.id,
+                    shortened(&task.title),
+                    task.due,
+                    if task.overdue { "（已逾期）" } else { "" }
+                ));
+            }
+            if *more > 0 {
+                text.push_str(&format!("\n……另有 {more} 个未列出"));
+            }
+            let id = first.id;
+            text.push_str(&format!(
+                "\n发送「完成 {id}」标记完成，「推迟 {id} 2小时」推迟。"
+            ));
+            text
+        }
+        Answer::TaskDone { id, title } => format!("任务 #{id} 已完成：{title}"),
+        Answer::TaskSnoozed { id, due } => format!("任务 #{id} 已推迟，新的截止时间：{due}。"),
+        Answer::NoSuchTask { id } => format!("没有编号为 {id} 的任务。"),
+        Answer::NotAssignee { id, assignee } => {
+            format!("任务 #{id} 的负责人是 {assignee}，只有负责人可以操作。")
+        }
+        Answer::TaskClosed { id, state } => {
+            let state = match state.as_str() {
+                "done" => "已完成",
+                "cancelled" => "已取消",
+                other => other,
+            };
+            format!("任务 #{id} {state}，无需再操作。")
+        }
+        Answer::TaskRefused { reason } => format!("任务未更改：{reason}"),
         Answer::Fault => "抱歉，暂时无法处理这条命令，请稍后再试。".into(),
     }
 }
@@ -186,6 +275,10 @@ fn en(answer: &Answer) -> String {
                     format!("`{word}` is not a discount between 0% and 100%")
                 }
                 ParseError::BadId(word) => format!("`{word}` is not an approval id"),
+                ParseError::BadTaskId { word, .. } => format!("`{word}` is not a task id"),
+                ParseError::BadDelay(words) => format!(
+                    "`{words}` is not a duration from 1 minute to 30 days (such as 30m, 2h, 1d)"
+                ),
                 ParseError::Unexpected { extra, .. } => format!("`{extra}` is one word too many"),
             };
             match mistake.command() {
@@ -226,10 +319,56 @@ fn en(answer: &Answer) -> String {
             "Tracked link for campaign {campaign}:\n{url}\nPost it in customer groups; its clicks are counted."
         ),
         Answer::LinkRefused { reason } => format!("Link not made: {reason}"),
+        Answer::Tasks { tasks, more } => {
+            let Some(first) = tasks.first() else {
+                return "You have no open tasks.".into();
+            };
+            let total = tasks.len() as u64 + more;
+            let mut text = if total == 1 {
+                String::from("You have 1 open task:")
+            } else {
+                format!("You have {total} open tasks:")
+            };
+            for task in tasks {
+                text.push_str(&format!(
+                    "\n#{} {} — due {}{}",
+                    task.id,
+                    shortened(&task.title),
+                    task.due,
+                    if task.overdue { " (overdue)" } else { "" }
+                ));
+            }
+            if *more > 0 {
+                text.push_str(&format!("\n…and {more} more"));
+            }
+            let id = first.id;
+            text.push_str(&format!(
+                "\nSend \"done {id}\" when one is done, \"snooze {id} 2h\" to put it off."
+            ));
+            text
+        }
+        Answer::TaskDone { id, title } => format!("Task #{id} is done: {title}"),
+        Answer::TaskSnoozed { id, due } => format!("Task #{id} is put off; it is now due {due}."),
+        Answer::NoSuchTask { id } => format!("There is no task {id}."),
+        Answer::NotAssignee { id, assignee } => {
+            format!("Task #{id} is {assignee}'s; only its assignee can change it.")
+        }
+        Answer::TaskClosed { id, state } => format!("Task #{id} is {state} already."),
+        Answer::TaskRefused { reason } => format!("Task not changed: {reason}"),
         Answer::Fault => {
             "Sorry, that command cannot be handled right now. Please try again later.".into()
         }
     }
+}
+
+/// `title` cut to [`LISTED_TITLE_CHARS`], ending with `…` when cut.
+fn shortened(title: &str) -> String {
+    if title.chars().count() <= LISTED_TITLE_CHARS {
+        return title.to_owned();
+    }
+    let mut short: String = title.chars().take(LISTED_TITLE_CHARS - 1).collect();
+    short.push('…');
+    short
 }
 
 /// `spec`'s aliases between `open` and `close`, or nothing.
@@ -306,6 +445,76 @@ mod tests {
             started.text(Locale::En),
             "Approval #7 started.\nLevel 1 (any one approves): boss\n\
              Level 2 (all must approve): zhao.min, qian.jun\nSend \"withdraw 7\" to withdraw it."
+        );
+    }
+
+    fn line(id: i64, title: &str, due: &str, overdue: bool) -> TaskLine {
+        TaskLine {
+            id,
+            title: title.into(),
+            due: due.into(),
+            overdue,
+        }
+    }
+
+    #[test]
+    fn the_task_list_marks_overdue_tasks_and_counts_the_rest() {
+        let tasks = Answer::Tasks {
+            tasks: vec![
+                line(7, "回访华东制造", "2026-11-26 15:00", true),
+                line(3, "Send the quote", "2026-11-30 10:30", false),
+            ],
+            more: 4,
+        };
+        assert_eq!(
+            tasks.text(Locale::ZhCn),
+            "你有 6 个未完成的任务：\n#7 回访华东制造 — 截止 2026-11-26 15:00（已逾期）\n\
+             #3 Send the quote — 截止 2026-11-30 10:30\n……另有 4 个未列出\n\
+             发送「完成 7」标记完成，「推迟 7 2小时」推迟。"
+        );
+        assert_eq!(
+            tasks.text(Locale::En),
+            "You have 6 open tasks:\n#7 回访华东制造 — due 2026-11-26 15:00 (overdue)\n\
+             #3 Send the quote — due 2026-11-30 10:30\n…and 4 more\n\
+             Send \"done 7\" when one is done, \"snooze 7 2h\" to put it off."
+        );
+        let none = Answer::Tasks {
+            tasks: vec![],
+            more: 0,
+        };
+        assert_eq!(none.text(Locale::ZhCn), "你没有未完成的任务。");
+        assert_eq!(none.text(Locale::En), "You have no open tasks.");
+    }
+
+    #[test]
+    fn ten_of_the_longest_titles_fit_in_one_message() {
+        let title = "长".repeat(crate::domain::task::MAX_TITLE_CHARS);
+        let tasks = Answer::Tasks {
+            tasks: (1..=10)
+                .map(|id| line(id * 100_000, &title, "2026-11-26 15:00", true))
+                .collect(),
+            more: 123_456,
+        };
+        let text = tasks.text(Locale::ZhCn);
+        assert!(text.len() <= 2048, "{} bytes", text.len());
+        assert!(text.contains(&format!("{}…", "长".repeat(LISTED_TITLE_CHARS - 1))));
+        assert!(text.contains("另有 123456 个未列出"), "{text}");
+    }
+
+    #[test]
+    fn task_mistakes_name_the_task_id_and_the_duration() {
+        assert_eq!(
+            mistake("完成 abc").text(Locale::ZhCn),
+            "「abc」不是任务编号。用法：done <id>"
+        );
+        assert_eq!(
+            mistake("推迟 12 明天").text(Locale::ZhCn),
+            "「明天」不是 1 分钟到 30 天之间的时长（如 30分钟、2小时、1天）。用法：snooze <id> <duration>"
+        );
+        assert_eq!(
+            mistake("snooze 12 45d").text(Locale::En),
+            "`45d` is not a duration from 1 minute to 30 days (such as 30m, 2h, 1d). \
+             Usage: snooze <id> <duration>"
         );
     }
 

@@ -14,6 +14,12 @@ pub enum Command {
     Withdraw { id: i64 },
     /// Make a tracked link of a URL, with the sender as its rep.
     Link(LinkArgs),
+    /// List the sender's open tasks.
+    Tasks,
+    /// Mark one of the sender's tasks done.
+    Done { id: i64 },
+    /// Move one of the sender's tasks to a later due time.
+    Snooze { id: i64, delay: Delay },
 }
 
 impl Command {
@@ -24,6 +30,9 @@ impl Command {
             Self::Approval(_) => APPROVAL,
             Self::Withdraw { .. } => WITHDRAW,
             Self::Link(_) => LINK,
+            Self::Tasks => TASKS,
+            Self::Done { .. } => DONE,
+            Self::Snooze { .. } => SNOOZE,
         }
     }
 }
@@ -50,6 +59,8 @@ pub struct LinkArgs {
     pub campaign: String,
 }
 
+pub use delay::Delay;
+
 /// The campaign of links made in chat without one.
 pub const DEFAULT_CAMPAIGN: &str = "chat";
 
@@ -70,6 +81,10 @@ pub enum ParseError {
     BadDiscount(String),
     #[error("`{0}` is not an approval id")]
     BadId(String),
+    #[error("`{word}` is not a task id")]
+    BadTaskId { command: &'static str, word: String },
+    #[error("`{0}` is not a duration from 1 minute to 30 days")]
+    BadDelay(String),
     #[error("`{command}` does not take `{extra}`")]
     Unexpected {
         command: &'static str,
@@ -85,6 +100,8 @@ impl ParseError {
             Self::Missing { command, .. } | Self::Unexpected { command, .. } => *command,
             Self::BadAmount(_) | Self::BadDiscount(_) => APPROVAL,
             Self::BadId(_) => WITHDRAW,
+            Self::BadTaskId { command, .. } => *command,
+            Self::BadDelay(_) => SNOOZE,
         };
         spec(name)
     }
@@ -132,6 +149,9 @@ const HELP: &str = "help";
 const APPROVAL: &str = "approval";
 const WITHDRAW: &str = "withdraw";
 const LINK: &str = "link";
+const TASKS: &str = "tasks";
+const DONE: &str = "done";
+const SNOOZE: &str = "snooze";
 
 /// Every command, in the order help lists them.
 pub const COMMANDS: &[Spec] = &[
@@ -178,6 +198,39 @@ pub const COMMANDS: &[Spec] = &[
         },
         example: Some("链接 https://example.com/expo 双11展会"),
         parse: link,
+    },
+    Spec {
+        name: TASKS,
+        aliases: &["任务", "我的任务"],
+        args: "",
+        summary: Localized {
+            zh_cn: "列出你未完成的任务，最早到期的在前",
+            en: "list your open tasks, the soonest due first",
+        },
+        example: None,
+        parse: tasks,
+    },
+    Spec {
+        name: DONE,
+        aliases: &["完成"],
+        args: "<id>",
+        summary: Localized {
+            zh_cn: "把你的任务标记为已完成",
+            en: "mark one of your tasks done",
+        },
+        example: Some("完成 12"),
+        parse: done,
+    },
+    Spec {
+        name: SNOOZE,
+        aliases: &["推迟", "延后"],
+        args: "<id> <duration>",
+        summary: Localized {
+            zh_cn: "推迟你的任务；分钟、小时按工作时间计，天按自然日计",
+            en: "put off one of your tasks; minutes and hours count working time, days calendar days",
+        },
+        example: Some("推迟 12 2小时"),
+        parse: snooze,
     },
 ];
 
@@ -239,19 +292,70 @@ fn withdraw(args: &[&str]) -> Result<Command, ParseError> {
         command: WITHDRAW,
         argument: "<id>",
     })?;
-    if let Some(extra) = args.get(1) {
-        return Err(ParseError::Unexpected {
-            command: WITHDRAW,
-            extra: (*extra).to_owned(),
+    no_more(WITHDRAW, &args[1..])?;
+    match id(word) {
+        Some(id) => Ok(Command::Withdraw { id }),
+        None => Err(ParseError::BadId((*word).to_owned())),
+    }
+}
+
+fn tasks(args: &[&str]) -> Result<Command, ParseError> {
+    no_more(TASKS, args)?;
+    Ok(Command::Tasks)
+}
+
+fn done(args: &[&str]) -> Result<Command, ParseError> {
+    let id = task_id(DONE, args.first())?;
+    no_more(DONE, &args[1..])?;
+    Ok(Command::Done { id })
+}
+
+fn snooze(args: &[&str]) -> Result<Command, ParseError> {
+    let id = task_id(SNOOZE, args.first())?;
+    let rest = &args[1..];
+    if rest.is_empty() {
+        return Err(ParseError::Missing {
+            command: SNOOZE,
+            argument: "<duration>",
         });
     }
-    // Answers name approvals `#12`; copying that back works too.
+    // `2 小时` as typed with a space between number and unit is one duration.
+    no_more(SNOOZE, rest.get(2..).unwrap_or_default())?;
+    let written = rest.concat();
+    let delay = Delay::parse(&written).ok_or(ParseError::BadDelay(rest.join(" ")))?;
+    Ok(Command::Snooze { id, delay })
+}
+
+/// The id of a task `command` acts on.
+fn task_id(command: &'static str, word: Option<&&str>) -> Result<i64, ParseError> {
+    let word = word.ok_or(ParseError::Missing {
+        command,
+        argument: "<id>",
+    })?;
+    id(word).ok_or_else(|| ParseError::BadTaskId {
+        command,
+        word: (*word).to_owned(),
+    })
+}
+
+/// A positive id, with or without the `#` answers write before it (copying that back works
+/// too).
+fn id(word: &str) -> Option<i64> {
     let digits = word.trim_start_matches(['#', '＃']);
-    match digits.parse::<i64>() {
-        Ok(id) if id > 0 && digits.bytes().all(|b| b.is_ascii_digit()) => {
-            Ok(Command::Withdraw { id })
-        }
-        _ => Err(ParseError::BadId((*word).to_owned())),
+    if !all_digits(digits) {
+        return None;
+    }
+    digits.parse::<i64>().ok().filter(|id| *id > 0)
+}
+
+/// Refuses words after the last argument of `command`.
+fn no_more(command: &'static str, extra: &[&str]) -> Result<(), ParseError> {
+    match extra.first() {
+        Some(extra) => Err(ParseError::Unexpected {
+            command,
+            extra: (*extra).to_owned(),
+        }),
+        None => Ok(()),
     }
 }
 
@@ -322,5 +426,6 @@ fn all_digits(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
 }
 
+mod delay;
 #[cfg(test)]
 mod tests;

@@ -22,13 +22,15 @@ use super::{
     command::{self, Command, LinkArgs},
     incoming::Incoming,
     reply::{self, Reply},
+    task::TaskCommands,
 };
 use crate::{
-    domain::link::NewLink,
+    domain::{calendar::WorkingHours, link::NewLink},
     links::{self, LinkError, Links},
     pipeline::{
         Effects, EventHandler, HandlerError, Handlers, InboxEvent, NewMessage, Prepared, outbox,
     },
+    tasks::Tasks,
 };
 
 /// Runs reps' commands and answers them.
@@ -36,6 +38,10 @@ pub struct ChatCommands {
     pub approvals: ApprovalCommands,
     /// Where `link` makes tracked links.
     pub links: Arc<Links>,
+    /// What `tasks`, `done` and `snooze` list and change.
+    pub tasks: Arc<Tasks>,
+    /// The working hours `snooze` counts in and answers show times in.
+    pub calendar: Arc<WorkingHours>,
     pub locale: Locale,
 }
 
@@ -112,6 +118,18 @@ impl ChatCommands {
             Command::Approval(args) => self.approvals.start(db, incoming, key, &args, now).await,
             Command::Withdraw { id } => self.approvals.withdraw(db, incoming, key, id, now).await,
             Command::Link(args) => self.link(db, incoming, &args, now).await,
+            Command::Tasks => self.tasks().list(incoming, now).await,
+            Command::Done { id } => self.tasks().done(db, incoming, key, id, now).await,
+            Command::Snooze { id, delay } => {
+                self.tasks().snooze(db, incoming, key, id, delay, now).await
+            }
+        }
+    }
+
+    fn tasks(&self) -> TaskCommands<'_> {
+        TaskCommands {
+            tasks: &self.tasks,
+            calendar: &self.calendar,
         }
     }
 

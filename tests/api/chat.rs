@@ -17,6 +17,7 @@ use salesbot::{
     domain::{approval::store, rules::Rules},
     pipeline::{Effects, EventHandler, HandlerError, InboxEvent, Prepared},
     platform::{dingtalk::DingtalkApps, wecom::WecomApps},
+    tasks::Tasks,
 };
 use salesbot_dingtalk::fake::FakeDingtalk;
 use salesbot_wecom::fake::{FakeWecom, SentMessage};
@@ -42,26 +43,32 @@ levels = [{ approvers = ["role:sales_director", "li.lei"], mode = "any" }]
 [roles]
 sales_director = ["wang.fang"]
 finance = ["zhao.min", "qian.jun"]
+
+# No overdue reminders: the task commands' tests store overdue tasks, and every message the
+# rep gets must be the answer the test reads.
+[overdue]
+remind_after_mins = []
+max_escalations = 0
 "#;
 
 const CALLBACK_TOKEN: &str = "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo";
 const AES_KEY: &str = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt";
 
 /// The app with one WeCom tenant and the approval rules, and the fake WeCom it talks to.
-struct Chat {
-    fake: FakeWecom,
-    app: TestApp,
+pub(crate) struct Chat {
+    pub fake: FakeWecom,
+    pub app: TestApp,
     _rules: tempfile::TempDir,
 }
 
 impl Chat {
-    async fn start(t: &TestDb) -> Self {
+    pub async fn start(t: &TestDb) -> Self {
         Self::start_with(t, "zh-CN", |_| Extensions::default()).await
     }
 
     /// Starts with answers in `locale`, and the extensions `plug` makes (it may change the
     /// configuration too).
-    async fn start_with(
+    pub async fn start_with(
         t: &TestDb,
         locale: &str,
         plug: impl FnOnce(&mut Config) -> Extensions,
@@ -99,7 +106,7 @@ impl Chat {
     }
 
     /// Posts `text` from `userid` to the app, as WeCom does, with message id `msg_id`.
-    async fn say(&self, userid: &str, msg_id: u64, text: &str) {
+    pub async fn say(&self, userid: &str, msg_id: u64, text: &str) {
         let xml = format!(
             "<xml><ToUserName><![CDATA[{corp}]]></ToUserName><FromUserName><![CDATA[{userid}]]></FromUserName>\
              <CreateTime>{now}</CreateTime><MsgType><![CDATA[text]]></MsgType>\
@@ -111,7 +118,7 @@ impl Chat {
     }
 
     /// Everything WeCom was sent since the last call, as (text answers, cards).
-    fn take(&self) -> (Vec<(String, String)>, Vec<SentMessage>) {
+    pub fn take(&self) -> (Vec<(String, String)>, Vec<SentMessage>) {
         let (texts, cards): (Vec<_>, Vec<_>) = self
             .fake
             .take_messages()
@@ -131,7 +138,7 @@ impl Chat {
     }
 
     /// The one answer sent since the last call, which must have gone to `userid`, and no card.
-    fn answer_to(&self, userid: &str) -> String {
+    pub fn answer_to(&self, userid: &str) -> String {
         let (mut answers, cards) = self.take();
         assert!(cards.is_empty(), "{cards:#?}");
         assert_eq!(answers.len(), 1, "{answers:#?}");
@@ -140,7 +147,7 @@ impl Chat {
         text
     }
 
-    async fn stop(self) {
+    pub async fn stop(self) {
         self.fake.assert_all_messages_read();
         self.app.stop().await;
     }
@@ -439,9 +446,9 @@ on_both_backends!(
 
 /// The chat handler, except that the first event's transaction fails after the command ran:
 /// what a crash between the approval's commit and the answer's looks like.
-struct LosesFirstAnswer {
-    inner: Arc<ChatCommands>,
-    lost: AtomicBool,
+pub(crate) struct LosesFirstAnswer {
+    pub inner: Arc<ChatCommands>,
+    pub lost: AtomicBool,
 }
 
 #[async_trait]
@@ -465,13 +472,14 @@ impl EventHandler for LosesFirstAnswer {
 }
 
 /// The chat commands as the app builds them, over `config` and `db`.
-fn chat_commands(config: &Config, db: &DatabaseConnection) -> Arc<ChatCommands> {
-    let rules = Rules::load(config.rules.file.as_deref().unwrap()).unwrap();
+pub(crate) fn chat_commands(config: &Config, db: &DatabaseConnection) -> Arc<ChatCommands> {
+    let rules = Arc::new(Rules::load(config.rules.file.as_deref().unwrap()).unwrap());
+    let calendar = Arc::new(config.work.hours().unwrap());
     Arc::new(ChatCommands {
         approvals: ApprovalCommands {
             approvals: Arc::new(Approvals {
                 db: db.clone(),
-                rules: Arc::new(rules),
+                rules: rules.clone(),
                 templates: Arc::new(Templates::load(None).unwrap()),
                 wecom: Arc::new(WecomApps::from_config(&config.wecom, db).unwrap()),
                 dingtalk: Arc::new(DingtalkApps::from_config(&config.dingtalk, db).unwrap()),
@@ -489,6 +497,13 @@ fn chat_commands(config: &Config, db: &DatabaseConnection) -> Arc<ChatCommands> 
             )
             .0,
         ),
+        tasks: Arc::new(Tasks {
+            db: db.clone(),
+            rules: rules.clone(),
+            calendar: calendar.clone(),
+            webhooks: Default::default(),
+        }),
+        calendar,
         locale: Locale::from_config(&config.templates.locale),
     })
 }
@@ -531,14 +546,14 @@ async fn a_command_run_again_after_its_answer_was_lost_starts_no_second_approval
 }
 
 /// The app with one DingTalk tenant (HTTP mode) and the approval rules, and the fake DingTalk.
-struct Ding {
-    fake: FakeDingtalk,
-    app: TestApp,
+pub(crate) struct Ding {
+    pub fake: FakeDingtalk,
+    pub app: TestApp,
     _rules: tempfile::TempDir,
 }
 
 impl Ding {
-    async fn start(t: &TestDb) -> Self {
+    pub async fn start(t: &TestDb) -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let fake = FakeDingtalk::start().await;
         fake.add_user(json!({ "userid": "rep001", "name": "Zhang San" }));
@@ -556,7 +571,7 @@ impl Ding {
     }
 
     /// Posts `text` from `staff_id` to the robot one-to-one, signed as DingTalk does.
-    async fn say(&self, staff_id: &str, msg_id: &str, text: &str) {
+    pub async fn say(&self, staff_id: &str, msg_id: &str, text: &str) {
         let now = salesbot::pipeline::clock::now_ms();
         let body = json!({
             "msgtype": "text", "text": { "content": text }, "msgId": msg_id,
@@ -584,7 +599,7 @@ impl Ding {
     }
 
     /// The robot's one-to-one texts so far, as (recipients, text).
-    fn answers(&self) -> Vec<(Vec<String>, String)> {
+    pub fn answers(&self) -> Vec<(Vec<String>, String)> {
         self.fake
             .robot_messages()
             .into_iter()

@@ -15,6 +15,7 @@ mod binary;
 mod cards;
 mod channel_codes;
 mod chat;
+mod chat_tasks;
 mod contacts;
 mod customers;
 mod dingtalk;

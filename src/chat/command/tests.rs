@@ -215,3 +215,115 @@ fn link_takes_a_url_and_an_optional_campaign() {
         }))
     );
 }
+
+#[test]
+fn tasks_takes_no_arguments_and_has_its_chinese_aliases() {
+    for text in ["tasks", "TASKS", "任务", "我的任务", " 我的任务\u{3000}"] {
+        assert_eq!(parse(text), Some(Ok(Command::Tasks)), "{text}");
+    }
+    assert_eq!(
+        mistake("tasks all"),
+        ParseError::Unexpected {
+            command: "tasks",
+            extra: "all".into()
+        }
+    );
+}
+
+#[test]
+fn done_takes_one_task_id_with_or_without_a_hash() {
+    for text in ["done 12", "完成 12", "完成 #12", "Done\u{3000}＃12"] {
+        assert_eq!(parse(text), Some(Ok(Command::Done { id: 12 })), "{text}");
+    }
+    assert_eq!(
+        mistake("完成"),
+        ParseError::Missing {
+            command: "done",
+            argument: "<id>"
+        }
+    );
+    for word in ["abc", "0", "-3", "#", "1.5", "+7", "１２"] {
+        assert_eq!(
+            mistake(&format!("done {word}")),
+            ParseError::BadTaskId {
+                command: "done",
+                word: word.into()
+            },
+            "{word}"
+        );
+    }
+    assert_eq!(
+        mistake("done 12 13"),
+        ParseError::Unexpected {
+            command: "done",
+            extra: "13".into()
+        }
+    );
+    assert_eq!(
+        mistake("完成 x").command().map(Spec::usage).as_deref(),
+        Some("done <id>")
+    );
+}
+
+#[test]
+fn snooze_takes_a_task_id_and_a_duration() {
+    let hours = |n: u64| Delay::Working(std::time::Duration::from_secs(n * 3600));
+    for (text, delay) in [
+        ("snooze 12 2h", hours(2)),
+        ("推迟 #12 2小时", hours(2)),
+        ("延后 12 2 小时", hours(2)),
+        ("延后\u{3000}12\u{3000}2H", hours(2)),
+        (
+            "snooze 12 1d",
+            Delay::Days(std::time::Duration::from_secs(24 * 3600)),
+        ),
+    ] {
+        assert_eq!(
+            parse(text),
+            Some(Ok(Command::Snooze { id: 12, delay })),
+            "{text}"
+        );
+    }
+    assert_eq!(
+        mistake("推迟 12"),
+        ParseError::Missing {
+            command: "snooze",
+            argument: "<duration>"
+        }
+    );
+    assert_eq!(
+        mistake("snooze"),
+        ParseError::Missing {
+            command: "snooze",
+            argument: "<id>"
+        }
+    );
+    assert_eq!(
+        mistake("snooze 2h 12"),
+        ParseError::BadTaskId {
+            command: "snooze",
+            word: "2h".into()
+        }
+    );
+    for words in ["45d", "2", "soon", "2 weeks", "0m"] {
+        assert_eq!(
+            mistake(&format!("snooze 12 {words}")),
+            ParseError::BadDelay(words.into()),
+            "{words}"
+        );
+    }
+    assert_eq!(
+        mistake("snooze 12 2 h now"),
+        ParseError::Unexpected {
+            command: "snooze",
+            extra: "now".into()
+        }
+    );
+    assert_eq!(
+        mistake("推迟 12 明天")
+            .command()
+            .map(Spec::usage)
+            .as_deref(),
+        Some("snooze <id> <duration>")
+    );
+}
