@@ -22,7 +22,7 @@ use super::{
 
 /// The sections a rules file may have. Later features add theirs (assignment, escalation)
 /// here and in [`read`].
-const SECTIONS: &[&str] = &["tagging", "approval", "roles", "lead_score"];
+const SECTIONS: &[&str] = &["tagging", "approval", "roles", "lead_score", "alert"];
 
 /// The rules of every section that deserialized; the others are in the report.
 #[derive(Default)]
@@ -32,6 +32,7 @@ pub(super) struct Document {
     pub(super) roles: Vec<RawRole>,
     /// `None` when the file has no `[lead_score]`, or one that did not deserialize.
     pub(super) lead_score: Option<RawLeadScore>,
+    pub(super) alert: Vec<Entry<RawAlertRule>>,
 }
 
 /// One rule of a section, with where it is.
@@ -172,6 +173,26 @@ pub(super) struct RawPoints {
     pub(super) reply: Option<Spanned<f64>>,
 }
 
+/// `[[alert]]`: every key but `name` optional here, so that what a kind lacks or does not
+/// use gets a reason naming the kind rather than "missing field".
+#[derive(Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a rule with `name`, `kind` and the keys of its kind"
+)]
+pub(super) struct RawAlertRule {
+    pub(super) name: Spanned<String>,
+    pub(super) kind: Option<Spanned<String>>,
+    pub(super) days: Option<Spanned<i64>>,
+    pub(super) reps: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(super) below_pct: Option<Spanned<f64>>,
+    pub(super) day_of_month: Option<Spanned<i64>>,
+    pub(super) targets: Option<Spanned<std::collections::BTreeMap<String, Spanned<f64>>>>,
+    pub(super) to: Option<Spanned<String>>,
+    pub(super) tenant: Option<Spanned<String>>,
+    pub(super) platform: Option<Spanned<String>>,
+}
+
 /// Reads the report's text into its sections. TOML syntax errors, unknown sections and rules
 /// of the wrong shape go to the report; the rules that deserialized are returned.
 pub(super) fn read(report: &mut Report) -> Document {
@@ -190,6 +211,7 @@ pub(super) fn read(report: &mut Report) -> Document {
             "approval" => document.approval = entries("approval", value, report),
             "roles" => document.roles = roles(value, report),
             "lead_score" => document.lead_score = lead_score(value, report),
+            "alert" => document.alert = entries("alert", value, report),
             other => report.add(
                 key.span(),
                 None,

@@ -1,11 +1,12 @@
 //! The rules file: what sales-ops configure without code, in one TOML file (`docs/rules.md`).
 //!
 //! This module loads and checks the file and evaluates its rules. It has `tagging`,
-//! `approval` with its `roles`, and `lead_score`; assignment and escalation sections come with
-//! the features that use them.
+//! `approval` with its `roles`, `lead_score`, and `alert` (managers' alerts); assignment and
+//! escalation sections come with the features that use them.
 //! A file is either fully valid or refused with every problem it has, each naming the file,
 //! line, rule and reason.
 
+mod alert;
 mod approval;
 mod condition;
 mod error;
@@ -19,6 +20,8 @@ mod tag;
 mod tagging;
 
 #[cfg(test)]
+mod alert_tests;
+#[cfg(test)]
 mod approval_load_tests;
 #[cfg(test)]
 mod approval_tests;
@@ -29,6 +32,7 @@ mod tests;
 
 use std::path::Path;
 
+pub use alert::{AlertRule, AlertTo, Condition, MAX_ALERT_DAYS, MAX_ALERT_REPS, RepRef};
 pub use approval::{
     ApprovalRule, ApproverRef, Level, MAX_APPROVERS, MAX_LEVELS, Mode, Route, RouteError,
 };
@@ -50,6 +54,7 @@ pub struct Rules {
     approval: Vec<ApprovalRule>,
     roles: Roles,
     lead_score: LeadScore,
+    alert: Vec<AlertRule>,
 }
 
 impl Rules {
@@ -71,12 +76,14 @@ impl Rules {
         let roles = roles::compile(document.roles, &mut report);
         let approval = approval::compile(document.approval, &roles, &mut report);
         let lead_score = lead_score::compile(document.lead_score, &mut report);
+        let alert = alert::compile(document.alert, &roles, &mut report);
         report.finish()?;
         Ok(Self {
             tagging,
             approval,
             roles,
             lead_score,
+            alert,
         })
     }
 
@@ -111,5 +118,19 @@ impl Rules {
     /// The user ids of a role of `[roles]`, in the order written; none for an unknown role.
     pub fn role_members(&self, role: &str) -> &[String] {
         self.roles.get(role).map_or(&[], Vec::as_slice)
+    }
+
+    /// The alert rules, in file order.
+    pub fn alerts(&self) -> &[AlertRule] {
+        &self.alert
+    }
+
+    /// The user ids a rep_idle rule watches (its reps, roles expanded), each once, in the
+    /// order written; none for other kinds.
+    pub fn alert_reps(&self, rule: &AlertRule) -> Vec<String> {
+        match rule.condition() {
+            Condition::RepIdle { reps, .. } => alert::resolve_reps(reps, &self.roles),
+            _ => Vec::new(),
+        }
     }
 }

@@ -406,11 +406,11 @@ fn an_unknown_section_is_refused_on_its_line() {
     assert_eq!(p.rule, None);
     assert_eq!(
         p.reason,
-        "unknown section `taging`; the sections are: tagging, approval, roles, lead_score"
+        "unknown section `taging`; the sections are: tagging, approval, roles, lead_score, alert"
     );
     assert_eq!(
         RulesError::Invalid(vec![p]).to_string(),
-        "rules.toml:3: unknown section `taging`; the sections are: tagging, approval, roles, lead_score"
+        "rules.toml:3: unknown section `taging`; the sections are: tagging, approval, roles, lead_score, alert"
     );
 }
 
