@@ -56,6 +56,13 @@ async fn step_by_step(db: &DatabaseConnection) {
         "INSERT INTO link_salt (id, salt, created_at) VALUES (1, 's', 1)",
     )
     .await;
+    exec(
+        db,
+        "INSERT INTO alert (tenant, platform, rule, kind, subject, recipient, opened_at, closed_at, payload) \
+              VALUES ('acme', 'wecom', 'idle', 'deal_idle', 'deal:1', 'boss', 1, 2, '{}'), \
+                     ('acme', 'wecom', 'idle', 'deal_idle', 'deal:1', 'boss', 3, NULL, '{}')",
+    )
+    .await;
     // The earlier rows survived the later steps; everything rolls back and applies again.
     let row = db
         .query_one_raw(Statement::from_string(
