@@ -31,10 +31,14 @@ pub enum MessageKind {
     KpiAlert,
     /// A customer deleted the rep or left.
     CustomerLostAlert,
+    /// A rep has had no follow-up for a while; sent to their manager.
+    RepIdleAlert,
+    /// Several manager alerts at once, listed on one card.
+    AlertDigest,
 }
 
 impl MessageKind {
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 13] = [
         Self::CustomerWelcome,
         Self::LeadAssigned,
         Self::TaskReminder,
@@ -46,6 +50,8 @@ impl MessageKind {
         Self::DealIdleAlert,
         Self::KpiAlert,
         Self::CustomerLostAlert,
+        Self::RepIdleAlert,
+        Self::AlertDigest,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -61,6 +67,8 @@ impl MessageKind {
             Self::DealIdleAlert => "deal_idle_alert",
             Self::KpiAlert => "kpi_alert",
             Self::CustomerLostAlert => "customer_lost_alert",
+            Self::RepIdleAlert => "rep_idle_alert",
+            Self::AlertDigest => "alert_digest",
         }
     }
 }

@@ -420,8 +420,8 @@ fn check_renders_every_template_for_both_platforms() {
     let output = salesbot(dir.path()).args(["check"]).output().unwrap();
     assert!(output.status.success());
     let text = String::from_utf8(output.stdout).unwrap();
-    assert!(text.contains("message templates: 22 ok"), "{text}");
-    assert_eq!(text.matches("\n=== ").count(), 22, "every kind and locale");
+    assert!(text.contains("message templates: 26 ok"), "{text}");
+    assert_eq!(text.matches("\n=== ").count(), 26, "every kind and locale");
     for part in [
         "=== approval_request (zh-CN)",
         "--- WeCom message/send",

@@ -88,7 +88,7 @@ fn rendered_json_matches_the_golden_files_for_every_kind_and_platform() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 11 * 2 * 2, "every kind × locale × platform");
+    assert_eq!(checked, 13 * 2 * 2, "every kind × locale × platform");
     assert!(
         mismatches.is_empty(),
         "rendered JSON differs from the golden files (review, then rewrite them with \

@@ -20,7 +20,7 @@ macro_rules! embed {
     };
 }
 
-pub(super) const FILES: [(&str, &str); 22] = embed!(
+pub(super) const FILES: [(&str, &str); 26] = embed!(
     "customer_welcome",
     "lead_assigned",
     "task_reminder",
@@ -32,4 +32,6 @@ pub(super) const FILES: [(&str, &str); 22] = embed!(
     "deal_idle_alert",
     "kpi_alert",
     "customer_lost_alert",
+    "rep_idle_alert",
+    "alert_digest",
 );
