@@ -14,6 +14,7 @@ use crate::{
     chat::{self, ChatCommands, answer::Locale, approval::ApprovalCommands, incoming},
     config::Config,
     db,
+    domain::calendar::WorkingHours,
     domain::rules::Rules,
     http,
     links::{ClickWriter, Links},
@@ -61,6 +62,8 @@ pub struct AppState {
     pub webhooks: Arc<Webhooks>,
     /// Tracked links: the redirect's cache and click buffer.
     pub links: Arc<Links>,
+    /// The team's working hours: due times and quiet hours.
+    pub calendar: Arc<WorkingHours>,
 }
 
 /// What the domain and the platform glue plug into the pipeline.
@@ -115,6 +118,7 @@ impl Application {
             }
             None => Rules::default(),
         };
+        let calendar = Arc::new(config.work.hours().context("[work] is not valid")?);
         let db = db::connect(&config.database, startup.lazy_db)
             .await
             .with_context(|| format!("cannot open database {}", config.database.url.redacted()))?;
@@ -216,6 +220,7 @@ impl Application {
             approvals,
             webhooks,
             links,
+            calendar,
             config: Arc::new(config),
             metrics,
             wake_inbox: Arc::new(Notify::new()),

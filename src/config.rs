@@ -47,6 +47,7 @@ pub struct Config {
     pub approvals: ApprovalsConfig,
     pub registrations: RegistrationsConfig,
     pub links: LinksConfig,
+    pub work: WorkConfig,
 }
 
 /// `[approvals]`: how long approvers may leave a card before they are reminded, and before
@@ -79,6 +80,48 @@ impl ApprovalsConfig {
             remind_after: after(self.remind_after_mins),
             escalate_after: after(self.escalate_after_mins),
         }
+    }
+}
+
+/// `[work]`: the team's working hours. Task due times count working time only, and notices
+/// other than approvals wait outside them (quiet hours; docs/configuration.md).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkConfig {
+    /// IANA time zone. Default `Asia/Shanghai`; `SALESBOT_WORK__TIME_ZONE`.
+    pub time_zone: String,
+    /// Start of the working day, `HH:MM`. Default `09:00`; `SALESBOT_WORK__START`.
+    pub start: String,
+    /// End of the working day, `HH:MM`. Default `18:00`; `SALESBOT_WORK__END`.
+    pub end: String,
+    /// Working days (`mon` … `sun`). Default Monday to Friday; `SALESBOT_WORK__DAYS`.
+    pub days: Vec<String>,
+}
+
+impl Default for WorkConfig {
+    fn default() -> Self {
+        Self {
+            time_zone: "Asia/Shanghai".into(),
+            start: "09:00".into(),
+            end: "18:00".into(),
+            days: ["mon", "tue", "wed", "thu", "fri"]
+                .map(String::from)
+                .to_vec(),
+        }
+    }
+}
+
+impl WorkConfig {
+    /// The working hours these settings give.
+    pub fn hours(
+        &self,
+    ) -> Result<crate::domain::calendar::WorkingHours, crate::domain::calendar::CalendarError> {
+        crate::domain::calendar::WorkingHours::new(
+            &self.time_zone,
+            &self.start,
+            &self.end,
+            &self.days,
+        )
     }
 }
 
@@ -357,7 +400,11 @@ impl Config {
         platforms::validate_dingtalk(&self.dingtalk)?;
         links::validate_links(&self.links)?;
         webhooks::validate_webhooks(&self.webhooks, p.lease_secs)?;
-        registrations::validate_registrations(&self.registrations)
+        registrations::validate_registrations(&self.registrations)?;
+        match self.work.hours() {
+            Ok(_) => Ok(()),
+            Err(e) => invalid("work", &e.to_string()),
+        }
     }
 }
 

@@ -19,6 +19,7 @@ mod m20261127_000009_create_approval;
 mod m20261127_000010_approval_step_timers;
 mod m20261127_000011_create_link;
 mod m20261127_000012_create_lead;
+mod m20261127_000013_create_task;
 mod m20261127_000016_create_alert;
 
 /// Applies salesbot's migrations in order.
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000010_approval_step_timers::Migration),
             Box::new(m20261127_000011_create_link::Migration),
             Box::new(m20261127_000012_create_lead::Migration),
+            Box::new(m20261127_000013_create_task::Migration),
             Box::new(m20261127_000016_create_alert::Migration),
         ]
     }

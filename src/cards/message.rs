@@ -6,7 +6,10 @@ use sea_orm::{ConnectionTrait, DbErr};
 use serde::{Deserialize, Serialize};
 
 use super::{Card, MessageKind, Recipient, store};
-use crate::pipeline::{Enqueued, NewMessage, outbox};
+use crate::{
+    domain::calendar::WorkingHours,
+    pipeline::{Enqueued, NewMessage, outbox},
+};
 
 /// Outbox `kind` of a card send.
 pub const SEND: &str = "card.send";
@@ -112,6 +115,33 @@ pub async fn send(
     inbox_id: Option<i64>,
     now: i64,
 ) -> Result<Vec<Enqueued>, CardError> {
+    enqueue(db, notice, recipients, inbox_id, now, None).await
+}
+
+/// [`send`] for notices that can wait for the working day: outside working hours (quiet
+/// hours) the messages are held until the next working period starts. Approvals, chat answers
+/// and messages to customers do not go through here: someone is waiting for them.
+pub async fn send_in_hours(
+    db: &impl ConnectionTrait,
+    notice: &Notice,
+    recipients: &[Recipient],
+    hours: &WorkingHours,
+    inbox_id: Option<i64>,
+    now: i64,
+) -> Result<Vec<Enqueued>, CardError> {
+    let open = hours.next_open(now);
+    let held = (open > now).then_some(open);
+    enqueue(db, notice, recipients, inbox_id, now, held).await
+}
+
+async fn enqueue(
+    db: &impl ConnectionTrait,
+    notice: &Notice,
+    recipients: &[Recipient],
+    inbox_id: Option<i64>,
+    now: i64,
+    not_before: Option<i64>,
+) -> Result<Vec<Enqueued>, CardError> {
     if notice.subject.is_empty() || notice.subject.len() > MAX_SUBJECT_LEN {
         return Err(CardError::BadSubject);
     }
@@ -134,7 +164,7 @@ pub async fn send(
             tenant: notice.tenant.clone(),
             kind: SEND.into(),
             payload: serde_json::to_value(&payload).expect("a card serializes"),
-            not_before: None,
+            not_before,
             priority: outbox::PRIORITY_NORMAL,
         };
         let enqueued = outbox::enqueue(db, &message, inbox_id, now).await?;

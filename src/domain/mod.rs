@@ -3,6 +3,7 @@
 //! messages. Knows neither WeCom nor DingTalk.
 
 pub mod approval;
+pub mod calendar;
 pub mod channel;
 pub mod customer;
 pub mod group;
@@ -11,4 +12,5 @@ pub mod lead;
 pub mod link;
 pub mod rules;
 pub mod tag;
+pub mod task;
 pub mod time;
