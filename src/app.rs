@@ -9,6 +9,7 @@ use tokio::{net::TcpListener, sync::Notify, task::JoinSet};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
+    alerts::{self, AlertJob, Alerts},
     approvals::{Approvals, dingtalk_taps, reminders, wecom_taps},
     cards::Templates,
     chat::{self, ChatCommands, answer::Locale, approval::ApprovalCommands, incoming},
@@ -300,6 +301,14 @@ impl Application {
                 wake_outbox: state.wake_outbox.clone(),
             };
             scheduler.register(reminders::JOB_NAME, REMINDERS_EVERY, Arc::new(job));
+        }
+        if !state.rules.alerts().is_empty() {
+            let job = AlertJob {
+                alerts: Arc::new(Alerts::new(&state)),
+                wake_outbox: state.wake_outbox.clone(),
+            };
+            let every = Duration::from_secs(config.alerts.every_mins * 60);
+            scheduler.register(alerts::JOB_NAME, every, Arc::new(job));
         }
         tasks.spawn(scheduler.run(shutdown.clone()));
         // Stopped only once the server has, so the clicks of the last redirects are written too.

@@ -25,7 +25,7 @@ impl Approvals {
     /// (the approval goes on, naming them by id); a platform that is busy or down is an error
     /// worth retrying. A manager configured for the user (WeCom `managers`) wins over the
     /// directory's.
-    pub(super) async fn person(
+    pub(crate) async fn person(
         &self,
         platform: &str,
         tenant: &str,

@@ -21,6 +21,7 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 pub use cards::Cards;
+pub use directory::Person;
 pub use request::{ApprovalRequest, Started, StartedLevel, Subject};
 pub use tap::TapInput;
 pub use withdraw::WithdrawError;
