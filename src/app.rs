@@ -302,7 +302,7 @@ impl Application {
             };
             scheduler.register(reminders::JOB_NAME, REMINDERS_EVERY, Arc::new(job));
         }
-        if !state.rules.alerts().is_empty() {
+        if !state.rules.alerts().is_empty() && config.alerts.every_mins > 0 {
             let job = AlertJob {
                 alerts: Arc::new(Alerts::new(&state)),
                 wake_outbox: state.wake_outbox.clone(),

@@ -59,8 +59,8 @@ pub struct AlertsConfig {
     /// alert_digest card. Default 15; `0` sends each at the next tick;
     /// `SALESBOT_ALERTS__DIGEST_WINDOW_MINS`.
     pub digest_window_mins: u64,
-    /// Minutes between two evaluations of the alert rules. Default 5;
-    /// `SALESBOT_ALERTS__EVERY_MINS`.
+    /// Minutes between two evaluations of the alert rules. Default 5; `0` turns the alert
+    /// job off; `SALESBOT_ALERTS__EVERY_MINS`.
     pub every_mins: u64,
 }
 
@@ -405,7 +405,6 @@ impl Config {
             ("pipeline.inbox_max_attempts", p.inbox_max_attempts.into()),
             ("pipeline.outbox_max_attempts", p.outbox_max_attempts.into()),
             ("pipeline.retry_base_ms", p.retry_base_ms),
-            ("alerts.every_mins", self.alerts.every_mins),
         ] {
             if value == 0 {
                 return invalid(key, "must be greater than 0");
