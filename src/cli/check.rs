@@ -32,10 +32,11 @@ pub fn run(config: &Config, filter: &Filter, out: &mut impl Write) -> anyhow::Re
         Some(file) => match Rules::load(file) {
             Ok(rules) => writeln!(
                 out,
-                "rules: {} ok ({} tagging rules, {} approval rules)",
+                "rules: {} ok ({} tagging rules, {} approval rules, {} alert rules)",
                 file.display(),
                 rules.tagging().len(),
-                rules.approval().len()
+                rules.approval().len(),
+                rules.alerts().len()
             )?,
             Err(e) => {
                 writeln!(out, "rules: errors\n{e}")?;

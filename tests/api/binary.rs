@@ -595,5 +595,5 @@ fn a_bad_rule_fails_check_and_stops_serve_with_file_and_line() {
         .unwrap();
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(output.status.success(), "{text}");
-    assert!(text.contains("approval rules)"), "{text}");
+    assert!(text.contains("approval rules, 3 alert rules)"), "{text}");
 }
