@@ -31,6 +31,7 @@ use crate::{
         wecom_delivery::WecomDelivery,
         wecom_groups,
     },
+    tasks::Tasks,
     webhooks::{self, WebhookDelivery, Webhooks},
 };
 
@@ -65,6 +66,8 @@ pub struct AppState {
     pub links: Arc<Links>,
     /// The team's working hours: due times and quiet hours.
     pub calendar: Arc<WorkingHours>,
+    /// Tasks and deals, with their rules.
+    pub tasks: Arc<Tasks>,
 }
 
 /// What the domain and the platform glue plug into the pipeline.
@@ -167,6 +170,12 @@ impl Application {
             public_base_url: config.server.public_base_url.clone(),
             webhooks: webhooks.clone(),
         });
+        let tasks = Arc::new(Tasks {
+            db: db.clone(),
+            rules: rules.clone(),
+            calendar: calendar.clone(),
+            webhooks: webhooks.clone(),
+        });
         let commands = Arc::new(ChatCommands {
             approvals: ApprovalCommands {
                 approvals: approvals.clone(),
@@ -222,6 +231,7 @@ impl Application {
             webhooks,
             links,
             calendar,
+            tasks,
             config: Arc::new(config),
             metrics,
             wake_inbox: Arc::new(Notify::new()),

@@ -19,5 +19,6 @@ pub mod links;
 pub mod metrics;
 pub mod pipeline;
 pub mod platform;
+pub mod tasks;
 pub mod telemetry;
 pub mod webhooks;

@@ -7,6 +7,7 @@ pub mod approval;
 pub mod calendar;
 pub mod channel;
 pub mod customer;
+pub mod deal;
 pub mod group;
 pub mod group_activity;
 pub mod lead;

@@ -17,6 +17,7 @@ mod redirect;
 mod refusal;
 mod registrations;
 mod request_id;
+mod tasks;
 mod wecom;
 
 use axum::{
@@ -48,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .merge(channel_codes::router(state.clone()))
         .merge(groups::router(state.clone()))
         .merge(leads::router(state.clone()))
+        .merge(tasks::router(state.clone()))
         .merge(registrations::router())
         .merge(links::router(state.clone()))
         .merge(redirect::router())

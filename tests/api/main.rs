@@ -32,6 +32,7 @@ mod migrations;
 mod outbox;
 mod registrations;
 mod scheduler;
+mod tasks;
 mod tokens;
 mod webhooks;
 mod wecom;

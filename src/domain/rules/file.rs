@@ -22,7 +22,14 @@ use super::{
 
 /// The sections a rules file may have. Later features add theirs (assignment, escalation)
 /// here and in [`read`].
-const SECTIONS: &[&str] = &["tagging", "approval", "roles", "lead_score", "alert"];
+pub(super) const SECTIONS: &[&str] = &[
+    "tagging",
+    "approval",
+    "roles",
+    "lead_score",
+    "task_rule",
+    "alert",
+];
 
 /// The rules of every section that deserialized; the others are in the report.
 #[derive(Default)]
@@ -32,6 +39,7 @@ pub(super) struct Document {
     pub(super) roles: Vec<RawRole>,
     /// `None` when the file has no `[lead_score]`, or one that did not deserialize.
     pub(super) lead_score: Option<RawLeadScore>,
+    pub(super) task_rule: Vec<Entry<RawTaskRule>>,
     pub(super) alert: Vec<Entry<RawAlertRule>>,
 }
 
@@ -173,6 +181,40 @@ pub(super) struct RawPoints {
     pub(super) reply: Option<Spanned<f64>>,
 }
 
+/// `[[task_rule]]`: on an event, a task to create and (on `task_done`) a stage to move the
+/// deal to.
+#[derive(Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a rule with `name`, `on` and `task` or `set_stage`"
+)]
+pub(super) struct RawTaskRule {
+    pub(super) name: Spanned<String>,
+    /// `registration`, `deal_stage` or `task_done`.
+    pub(super) on: Spanned<String>,
+    /// `deal_stage`: only moves to this stage.
+    pub(super) stage: Option<Spanned<String>>,
+    /// `task_done`: only tasks of this kind.
+    pub(super) kind: Option<Spanned<String>>,
+    /// `task_done`: the stage the task's deal moves to.
+    pub(super) set_stage: Option<Spanned<String>>,
+    pub(super) task: Option<Spanned<RawTaskTemplate>>,
+}
+
+/// The task a task rule creates.
+#[derive(Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a task such as `{ kind = \"call\", title = \"First call\", due_in_mins = 120 }`"
+)]
+pub(super) struct RawTaskTemplate {
+    pub(super) kind: Spanned<String>,
+    pub(super) title: Spanned<String>,
+    #[serde(default)]
+    pub(super) note: Option<Spanned<String>>,
+    pub(super) due_in_mins: Spanned<i64>,
+}
+
 /// `[[alert]]`: every key but `name` optional here, so that what a kind lacks or does not
 /// use gets a reason naming the kind rather than "missing field".
 #[derive(Deserialize)]
@@ -211,6 +253,7 @@ pub(super) fn read(report: &mut Report) -> Document {
             "approval" => document.approval = entries("approval", value, report),
             "roles" => document.roles = roles(value, report),
             "lead_score" => document.lead_score = lead_score(value, report),
+            "task_rule" => document.task_rule = entries("task_rule", value, report),
             "alert" => document.alert = entries("alert", value, report),
             other => report.add(
                 key.span(),

@@ -18,6 +18,7 @@ mod report;
 mod roles;
 mod tag;
 mod tagging;
+mod task_rule;
 
 #[cfg(test)]
 mod alert_tests;
@@ -27,6 +28,8 @@ mod approval_load_tests;
 mod approval_tests;
 #[cfg(test)]
 mod lead_score_tests;
+#[cfg(test)]
+mod task_rule_tests;
 #[cfg(test)]
 mod tests;
 
@@ -42,6 +45,7 @@ pub use lead_score::{DEFAULT_HALF_LIFE_DAYS, DEFAULT_THRESHOLD, LeadScore, Point
 pub use roles::{MAX_ROLE_CHARS, MAX_USER_ID_CHARS};
 pub use tag::{MAX_TAG_CHARS, Part, TagName, TagNameError};
 pub use tagging::{Tagging, TaggingRule};
+pub use task_rule::{MAX_DUE_IN_MINS, TaskEvent, TaskRule, TaskTemplate, Trigger};
 
 use report::Report;
 use roles::Roles;
@@ -54,6 +58,7 @@ pub struct Rules {
     approval: Vec<ApprovalRule>,
     roles: Roles,
     lead_score: LeadScore,
+    task_rules: Vec<TaskRule>,
     alert: Vec<AlertRule>,
 }
 
@@ -76,6 +81,7 @@ impl Rules {
         let roles = roles::compile(document.roles, &mut report);
         let approval = approval::compile(document.approval, &roles, &mut report);
         let lead_score = lead_score::compile(document.lead_score, &mut report);
+        let task_rules = task_rule::compile(document.task_rule, &mut report);
         let alert = alert::compile(document.alert, &roles, &mut report);
         report.finish()?;
         Ok(Self {
@@ -83,6 +89,7 @@ impl Rules {
             approval,
             roles,
             lead_score,
+            task_rules,
             alert,
         })
     }
@@ -113,6 +120,16 @@ impl Rules {
     /// How leads and customers are scored: `[lead_score]`, or the defaults without one.
     pub fn lead_score(&self) -> &LeadScore {
         &self.lead_score
+    }
+
+    /// The task rules that answer `event`, in file order.
+    pub fn task_rules_for<'a>(
+        &'a self,
+        event: TaskEvent<'a>,
+    ) -> impl Iterator<Item = &'a TaskRule> + 'a {
+        self.task_rules
+            .iter()
+            .filter(move |rule| rule.answers(event))
     }
 
     /// The user ids of a role of `[roles]`, in the order written; none for an unknown role.

@@ -225,6 +225,8 @@ pub struct Filter {
     pub deal_id: Option<i64>,
     /// Only tasks due before this time.
     pub due_before: Option<i64>,
+    /// Only the task with this source.
+    pub source: Option<String>,
     /// Only tasks with an id above this (the previous page's last).
     pub after_id: Option<i64>,
     pub limit: u64,
@@ -256,6 +258,9 @@ pub async fn list(db: &impl ConnectionTrait, filter: &Filter) -> Result<Vec<Task
     }
     if let Some(before) = filter.due_before {
         add("due_at < ?", before.into());
+    }
+    if let Some(source) = &filter.source {
+        add("source = ?", source.as_str().into());
     }
     if let Some(after) = filter.after_id {
         add("id > ?", after.into());
@@ -319,4 +324,40 @@ pub async fn update(
         .await?;
     row.map(|row| TaskRow::from_query_result(&row, ""))
         .transpose()
+}
+
+/// The open tasks of `assignee` on `platform`, soonest due first, at most `limit`; and how
+/// many are open in all.
+pub async fn open_of(
+    db: &impl ConnectionTrait,
+    tenant: &str,
+    platform: &str,
+    assignee: &str,
+    limit: u64,
+) -> Result<(Vec<TaskRow>, u64), DbErr> {
+    let values = || -> Vec<Value> {
+        vec![
+            tenant.into(),
+            platform.into(),
+            assignee.into(),
+            state::OPEN.into(),
+        ]
+    };
+    let condition = "tenant = $1 AND platform = $2 AND assignee = $3 AND state = $4";
+    let sql = format!(
+        "SELECT {COLUMNS} FROM task WHERE {condition} ORDER BY due_at, id LIMIT {}",
+        limit.max(1)
+    );
+    let tasks = db
+        .query_all_raw(stmt(db, &sql, values()))
+        .await?
+        .iter()
+        .map(|row| TaskRow::from_query_result(row, ""))
+        .collect::<Result<Vec<_>, _>>()?;
+    let count_sql = format!("SELECT COUNT(*) AS open FROM task WHERE {condition}");
+    let total: i64 = match db.query_one_raw(stmt(db, &count_sql, values())).await? {
+        Some(row) => row.try_get("", "open")?,
+        None => 0,
+    };
+    Ok((tasks, total.max(0) as u64))
 }
