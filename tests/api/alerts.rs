@@ -11,10 +11,11 @@ use salesbot::{
 };
 use salesbot_wecom::fake::{FakeWecom, SentMessage};
 use sea_orm::ConnectionTrait;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, TestDb, on_both_backends, settled};
 
+const TOKEN: &str = "alerts-admin-token";
 const MINUTE: i64 = 60_000;
 const HOUR: i64 = 60 * MINUTE;
 const DAY: i64 = 24 * HOUR;
@@ -60,6 +61,7 @@ impl Watch {
         std::fs::write(dir.path().join("rules.toml"), rules).unwrap();
         let mut config = t.config();
         config.rules.file = Some(dir.path().join("rules.toml"));
+        config.admin.token = Some(Secret::new(TOKEN));
         config.wecom = vec![WecomConfig {
             api_base: fake.base_url().into(),
             rate_limit_per_minute: 0,
@@ -85,6 +87,40 @@ impl Watch {
             alerts,
             _rules: dir,
         }
+    }
+
+    /// A deals API call; the answer.
+    async fn deals(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let response = self
+            .app
+            .client
+            .request(method, format!("{}/api/v1/deals{path}", self.app.address))
+            .bearer_auth(TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success(), "{}", response.status());
+        response.json().await.unwrap()
+    }
+
+    /// Creates a deal of tenant acme through the API, last worked on at `at`; its id.
+    async fn post_deal(
+        &self,
+        owner: &str,
+        name: &str,
+        (stage, amount): (&str, f64),
+        at: i64,
+    ) -> i64 {
+        let body = json!({ "tenant": "acme", "name": name, "stage": stage, "amount": amount,
+            "owner": owner, "last_activity_at": at });
+        let created = self.deals(reqwest::Method::POST, "", body).await;
+        created["id"].as_i64().unwrap()
+    }
+
+    async fn patch_deal(&self, id: i64, change: Value) {
+        self.deals(reqwest::Method::PATCH, &format!("/{id}"), change)
+            .await;
     }
 
     async fn tick(&self, now: i64) -> Tick {
@@ -184,15 +220,6 @@ async fn insert_deal(
     row.try_get_by_index::<i64>(0).unwrap()
 }
 
-/// Records activity on deal `id` at `at`.
-async fn touch_deal(t: &TestDb, id: i64, at: i64) {
-    t.db.execute_unprepared(&format!(
-        "UPDATE deal SET last_activity_at = {at}, updated_at = {at} WHERE id = {id}"
-    ))
-    .await
-    .unwrap();
-}
-
 /// A task of `assignee` completed at `done_at`.
 async fn done_task(t: &TestDb, assignee: &str, done_at: i64) {
     t.db.execute_unprepared(&format!(
@@ -214,31 +241,20 @@ days = 7
 
 async fn an_idle_deal_alerts_the_director_once_per_episode(t: &TestDb) {
     let watch = Watch::start(t, IDLE_DEALS, |_| {}).await;
-    let id = deal(
-        t,
-        "zhang.san",
-        "恒远精密 MES 升级",
-        ("proposal", 560_000.0),
-        WED_10 - 8 * DAY,
-    )
-    .await;
-    let recent = deal(
-        t,
-        "li.si",
-        "recent deal",
-        ("proposal", 1.0),
-        WED_10 - 2 * DAY,
-    )
-    .await;
-    insert_deal(
-        t,
-        "li.si",
-        "closed deal",
-        ("won", 1.0),
-        WED_10 - 30 * DAY,
-        Some(WED_10 - 20 * DAY),
-    )
-    .await;
+    let id = watch
+        .post_deal(
+            "zhang.san",
+            "恒远精密 MES 升级",
+            ("proposal", 560_000.0),
+            WED_10 - 8 * DAY,
+        )
+        .await;
+    let recent = watch
+        .post_deal("li.si", "recent deal", ("proposal", 1.0), WED_10 - 2 * DAY)
+        .await;
+    watch
+        .post_deal("li.si", "closed deal", ("won", 1.0), WED_10 - 30 * DAY)
+        .await;
 
     assert_eq!(
         watch.tick(WED_10).await,
@@ -267,8 +283,12 @@ async fn an_idle_deal_alerts_the_director_once_per_episode(t: &TestDb) {
 
     // Work on the deal ends the episode; idle again a week later, it alerts again.
     let worked = WED_10 + 2 * DAY;
-    touch_deal(t, id, worked).await;
-    touch_deal(t, recent, worked + 3 * DAY).await;
+    watch
+        .patch_deal(id, json!({ "last_activity_at": worked }))
+        .await;
+    watch
+        .patch_deal(recent, json!({ "last_activity_at": worked + 3 * DAY }))
+        .await;
     assert_eq!(watch.tick(worked + HOUR).await, tick(0, 1, 0));
     assert_eq!(watch.tick(worked + 6 * DAY).await, tick(0, 0, 0));
     let again = worked + 7 * DAY + HOUR;
@@ -288,13 +308,11 @@ async fn an_idle_deal_alerts_the_director_once_per_episode(t: &TestDb) {
         1
     );
 
-    // A deal that closes is no longer watched.
-    t.db.execute_unprepared(&format!(
-        "UPDATE deal SET closed_at = {again} WHERE id = {id}"
-    ))
-    .await
-    .unwrap();
-    assert_eq!(watch.tick(again + DAY).await, tick(0, 1, 0));
+    // A deal that is won is no longer watched, however long ago it was worked on.
+    watch
+        .patch_deal(id, json!({ "stage": "won", "last_activity_at": worked }))
+        .await;
+    assert_eq!(watch.tick(again + HOUR).await, tick(0, 1, 0));
     watch.app.stop().await;
 }
 on_both_backends!(

@@ -8,7 +8,9 @@ use crate::pipeline::queue::stmt;
 /// The deal stage that counts towards a rep's target.
 pub const WON_STAGE: &str = "won";
 
-/// An open deal with no activity and no update since the cutoff.
+/// An open deal with no activity since the cutoff. Activity is `last_activity_at`: every
+/// change through the API moves it, and a CRM that syncs a deal says when work on it really
+/// happened, which a sync's own update must not hide.
 #[derive(Debug, Clone, PartialEq, FromQueryResult)]
 pub struct IdleDeal {
     pub id: i64,
@@ -19,18 +21,10 @@ pub struct IdleDeal {
     /// The customer's name, when the deal has a customer.
     pub customer: Option<String>,
     pub last_activity_at: i64,
-    pub updated_at: i64,
 }
 
-impl IdleDeal {
-    /// When anything last happened to the deal.
-    pub fn idle_since(&self) -> i64 {
-        self.last_activity_at.max(self.updated_at)
-    }
-}
-
-/// The open deals of `tenant` on `platform` with neither activity nor update after `cutoff`,
-/// oldest activity first. The tenant and activity bound use `ix_deal_activity`.
+/// The open deals of `tenant` on `platform` without activity after `cutoff`, oldest activity
+/// first: a range of `ix_deal_activity`.
 pub async fn idle_deals(
     db: &impl ConnectionTrait,
     tenant: &str,
@@ -41,10 +35,10 @@ pub async fn idle_deals(
         .query_all_raw(stmt(
             db,
             "SELECT d.id, d.name, d.stage, d.amount, d.owner, c.name AS customer, \
-             d.last_activity_at, d.updated_at \
+             d.last_activity_at \
              FROM deal d LEFT JOIN customer c ON c.id = d.customer_id \
-             WHERE d.tenant = $1 AND d.platform = $2 AND d.closed_at IS NULL \
-             AND d.last_activity_at <= $3 AND d.updated_at <= $3 \
+             WHERE d.tenant = $1 AND d.last_activity_at <= $3 AND d.platform = $2 \
+             AND d.closed_at IS NULL \
              ORDER BY d.last_activity_at, d.id",
             [tenant.into(), platform.into(), cutoff.into()],
         ))
@@ -59,7 +53,7 @@ pub async fn idle_deals(
 pub struct RepActivity {
     /// When they last completed a task.
     pub last_done: Option<i64>,
-    /// When one of their deals last had activity or an update.
+    /// When one of their deals last had activity.
     pub last_deal: Option<i64>,
     pub open_tasks: i64,
 }
@@ -85,8 +79,7 @@ pub async fn rep_activity(
             "SELECT \
              (SELECT MAX(done_at) FROM task WHERE tenant = $1 AND assignee = $3 \
               AND platform = $2 AND done_at IS NOT NULL) AS last_done, \
-             (SELECT MAX(CASE WHEN last_activity_at > updated_at THEN last_activity_at \
-              ELSE updated_at END) FROM deal WHERE tenant = $1 AND owner = $3 \
+             (SELECT MAX(last_activity_at) FROM deal WHERE tenant = $1 AND owner = $3 \
               AND platform = $2) AS last_deal, \
              (SELECT COUNT(*) FROM task WHERE tenant = $1 AND assignee = $3 \
               AND state = 'open' AND platform = $2) AS open_tasks",
