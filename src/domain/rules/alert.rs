@@ -169,6 +169,9 @@ pub(super) fn compile(
     rules
 }
 
+/// A key that only some kinds use: its name, where it is written (if it is), and those kinds.
+type KindKey<'k> = (&'k str, Option<Range<usize>>, &'k [&'k str]);
+
 /// The checks of one rule, reporting at its place.
 struct Check<'r, 'a> {
     at: &'r RuleRef,
@@ -227,7 +230,7 @@ impl Check<'_, '_> {
     /// Reports the keys `kind` does not use: a `days` on a kpi rule is a misunderstanding
     /// worth hearing about, not something to ignore.
     fn unused(&mut self, kind: &str, raw: &RawAlertRule) {
-        let keys: [(&str, Option<Range<usize>>, &[&str]); 5] = [
+        let keys: [KindKey<'_>; 5] = [
             (
                 "days",
                 raw.days.as_ref().map(Spanned::span),
