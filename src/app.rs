@@ -9,6 +9,7 @@ use tokio::{net::TcpListener, sync::Notify, task::JoinSet};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
+    alerts::{self, AlertJob, Alerts},
     approvals::{Approvals, reminders},
     assignment::{self, Assigner},
     cards::{Templates, taps::TapRouter},
@@ -357,6 +358,14 @@ impl Application {
             ASSIGNMENT_TIMEOUTS_EVERY,
             Arc::new(timeouts),
         );
+        if !state.rules.alerts().is_empty() && config.alerts.every_mins > 0 {
+            let job = AlertJob {
+                alerts: Arc::new(Alerts::new(&state)),
+                wake_outbox: state.wake_outbox.clone(),
+            };
+            let every = Duration::from_secs(config.alerts.every_mins * 60);
+            scheduler.register(alerts::JOB_NAME, every, Arc::new(job));
+        }
         tasks.spawn(scheduler.run(shutdown.clone()));
         // Stopped only once the server has, so the clicks of the last redirects are written too.
         let stop_clicks = CancellationToken::new();

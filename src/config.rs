@@ -48,6 +48,29 @@ pub struct Config {
     pub registrations: RegistrationsConfig,
     pub links: LinksConfig,
     pub work: WorkConfig,
+    pub alerts: AlertsConfig,
+}
+
+/// `[alerts]`: how manager alerts (the `[[alert]]` rules, docs/rules.md) are sent.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertsConfig {
+    /// Minutes an alert waits for others to the same person, so that several go out as one
+    /// alert_digest card. Default 15; `0` sends each at the next tick;
+    /// `SALESBOT_ALERTS__DIGEST_WINDOW_MINS`.
+    pub digest_window_mins: u64,
+    /// Minutes between two evaluations of the alert rules. Default 5; `0` turns the alert
+    /// job off; `SALESBOT_ALERTS__EVERY_MINS`.
+    pub every_mins: u64,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        Self {
+            digest_window_mins: 15,
+            every_mins: 5,
+        }
+    }
 }
 
 /// `[approvals]`: how long approvers may leave a card before they are reminded, and before

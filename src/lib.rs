@@ -4,6 +4,7 @@
 //! [`app::Application`]. See `docs/` and ARCHITECTURE for the event flow
 //! (callback → inbox → workers → outbox → platforms).
 
+pub mod alerts;
 pub mod app;
 pub mod approvals;
 pub mod assignment;

@@ -21,6 +21,7 @@ mod m20261127_000011_create_link;
 mod m20261127_000012_create_lead;
 mod m20261127_000013_create_task;
 mod m20261127_000014_lead_assignment;
+mod m20261127_000015_create_alert;
 
 /// Applies salesbot's migrations in order.
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000012_create_lead::Migration),
             Box::new(m20261127_000013_create_task::Migration),
             Box::new(m20261127_000014_lead_assignment::Migration),
+            Box::new(m20261127_000015_create_alert::Migration),
         ]
     }
 }

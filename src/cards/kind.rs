@@ -33,10 +33,14 @@ pub enum MessageKind {
     CustomerLostAlert,
     /// To a pool's manager: a rep passed a lead on (Reassign, or no answer in time).
     LeadReassigned,
+    /// A rep has had no follow-up for a while; sent to their manager.
+    RepIdleAlert,
+    /// Several manager alerts at once, listed on one card.
+    AlertDigest,
 }
 
 impl MessageKind {
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 14] = [
         Self::CustomerWelcome,
         Self::LeadAssigned,
         Self::TaskReminder,
@@ -49,6 +53,8 @@ impl MessageKind {
         Self::KpiAlert,
         Self::CustomerLostAlert,
         Self::LeadReassigned,
+        Self::RepIdleAlert,
+        Self::AlertDigest,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -65,6 +71,8 @@ impl MessageKind {
             Self::KpiAlert => "kpi_alert",
             Self::CustomerLostAlert => "customer_lost_alert",
             Self::LeadReassigned => "lead_reassigned",
+            Self::RepIdleAlert => "rep_idle_alert",
+            Self::AlertDigest => "alert_digest",
         }
     }
 }

@@ -32,12 +32,14 @@ pub fn run(config: &Config, filter: &Filter, out: &mut impl Write) -> anyhow::Re
         Some(file) => match Rules::load(file) {
             Ok(rules) => writeln!(
                 out,
-                "rules: {} ok ({} tagging rules, {} approval rules, {} assignment rules, {} pools)",
+                "rules: {} ok ({} tagging rules, {} approval rules, {} assignment rules, {} pools, \
+                 {} alert rules)",
                 file.display(),
                 rules.tagging().len(),
                 rules.approval().len(),
                 rules.assignment().rules().len(),
-                rules.pools().count()
+                rules.pools().count(),
+                rules.alerts().len()
             )?,
             Err(e) => {
                 writeln!(out, "rules: errors\n{e}")?;

@@ -2,6 +2,7 @@
 //! the tag catalogue, leads and their score, the rules sales-ops write, and how times read in
 //! messages. Knows neither WeCom nor DingTalk.
 
+pub mod alert;
 pub mod approval;
 pub mod calendar;
 pub mod channel;

@@ -420,8 +420,8 @@ fn check_renders_every_template_for_both_platforms() {
     let output = salesbot(dir.path()).args(["check"]).output().unwrap();
     assert!(output.status.success());
     let text = String::from_utf8(output.stdout).unwrap();
-    assert!(text.contains("message templates: 24 ok"), "{text}");
-    assert_eq!(text.matches("\n=== ").count(), 24, "every kind and locale");
+    assert!(text.contains("message templates: 28 ok"), "{text}");
+    assert_eq!(text.matches("\n=== ").count(), 28, "every kind and locale");
     for part in [
         "=== approval_request (zh-CN)",
         "--- WeCom message/send",
@@ -596,7 +596,7 @@ fn a_bad_rule_fails_check_and_stops_serve_with_file_and_line() {
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(output.status.success(), "{text}");
     assert!(
-        text.contains("approval rules, 2 assignment rules, 2 pools)"),
+        text.contains("approval rules, 2 assignment rules, 2 pools, 3 alert rules)"),
         "{text}"
     );
 }

@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod alerts;
 mod approval_dingtalk;
 mod approval_events;
 mod approval_reminders;

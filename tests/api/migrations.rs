@@ -69,6 +69,13 @@ async fn step_by_step(db: &DatabaseConnection) {
         "INSERT INTO pool_cursor (tenant, pool, next) VALUES ('acme', 'p', 1)",
     )
     .await;
+    exec(
+        db,
+        "INSERT INTO alert (tenant, platform, rule, kind, subject, recipient, opened_at, closed_at, payload) \
+              VALUES ('acme', 'wecom', 'idle', 'deal_idle', 'deal:1', 'boss', 1, 2, '{}'), \
+                     ('acme', 'wecom', 'idle', 'deal_idle', 'deal:1', 'boss', 3, NULL, '{}')",
+    )
+    .await;
     // The earlier rows survived the later steps; everything rolls back and applies again.
     let row = db
         .query_one_raw(Statement::from_string(

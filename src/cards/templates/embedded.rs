@@ -20,7 +20,7 @@ macro_rules! embed {
     };
 }
 
-pub(super) const FILES: [(&str, &str); 24] = embed!(
+pub(super) const FILES: [(&str, &str); 28] = embed!(
     "customer_welcome",
     "lead_assigned",
     "task_reminder",
@@ -33,4 +33,6 @@ pub(super) const FILES: [(&str, &str); 24] = embed!(
     "kpi_alert",
     "customer_lost_alert",
     "lead_reassigned",
+    "rep_idle_alert",
+    "alert_digest",
 );

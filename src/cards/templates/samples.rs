@@ -23,6 +23,8 @@ const SOURCES: [&str; MessageKind::ALL.len()] = [
     include_str!("samples/kpi_alert.json"),
     include_str!("samples/customer_lost_alert.json"),
     include_str!("samples/lead_reassigned.json"),
+    include_str!("samples/rep_idle_alert.json"),
+    include_str!("samples/alert_digest.json"),
 ];
 
 static SAMPLES: LazyLock<Vec<serde_json::Value>> = LazyLock::new(|| {

@@ -31,6 +31,7 @@ pub(super) const SECTIONS: &[&str] = &[
     "overdue",
     "pools",
     "assignment",
+    "alert",
 ];
 
 /// The rules of every section that deserialized; the others are in the report.
@@ -48,6 +49,7 @@ pub(super) struct Document {
     /// `None` when the file has no `[assignment]` settings, or ones that did not deserialize.
     pub(super) assignment_settings: Option<Spanned<RawAssignmentSettings>>,
     pub(super) task_rule: Vec<Entry<RawTaskRule>>,
+    pub(super) alert: Vec<Entry<RawAlertRule>>,
 }
 
 /// One rule of a section, with where it is.
@@ -282,6 +284,26 @@ pub(super) struct RawTaskTemplate {
     pub(super) due_in_mins: Spanned<i64>,
 }
 
+/// `[[alert]]`: every key but `name` optional here, so that what a kind lacks or does not
+/// use gets a reason naming the kind rather than "missing field".
+#[derive(Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a rule with `name`, `kind` and the keys of its kind"
+)]
+pub(super) struct RawAlertRule {
+    pub(super) name: Spanned<String>,
+    pub(super) kind: Option<Spanned<String>>,
+    pub(super) days: Option<Spanned<i64>>,
+    pub(super) reps: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(super) below_pct: Option<Spanned<f64>>,
+    pub(super) day_of_month: Option<Spanned<i64>>,
+    pub(super) targets: Option<Spanned<std::collections::BTreeMap<String, Spanned<f64>>>>,
+    pub(super) to: Option<Spanned<String>>,
+    pub(super) tenant: Option<Spanned<String>>,
+    pub(super) platform: Option<Spanned<String>>,
+}
+
 /// Reads the report's text into its sections. TOML syntax errors, unknown sections and rules
 /// of the wrong shape go to the report; the rules that deserialized are returned.
 pub(super) fn read(report: &mut Report) -> Document {
@@ -308,6 +330,7 @@ pub(super) fn read(report: &mut Report) -> Document {
                 document.assignment_settings = settings;
             }
             "task_rule" => document.task_rule = entries("task_rule", value, report),
+            "alert" => document.alert = entries("alert", value, report),
             other => report.add(
                 key.span(),
                 None,

@@ -1,11 +1,12 @@
 //! The rules file: what sales-ops configure without code, in one TOML file (`docs/rules.md`).
 //!
 //! This module loads and checks the file and evaluates its rules. It has `tagging`,
-//! `approval` with its `roles`, `lead_score`, `task_rule`, `overdue`, and `assignment` with
-//! its `pools`.
+//! `approval` with its `roles`, `lead_score`, `task_rule`, `overdue`, `assignment` with its
+//! `pools`, and `alert` (managers' alerts).
 //! A file is either fully valid or refused with every problem it has, each naming the file,
 //! line, rule and reason.
 
+mod alert;
 mod approval;
 mod assignment;
 mod condition;
@@ -21,6 +22,8 @@ mod tag;
 mod tagging;
 mod task_rule;
 
+#[cfg(test)]
+mod alert_tests;
 #[cfg(test)]
 mod approval_load_tests;
 #[cfg(test)]
@@ -38,6 +41,7 @@ mod tests;
 
 use std::path::Path;
 
+pub use alert::{AlertRule, AlertTo, Condition, MAX_ALERT_DAYS, MAX_ALERT_REPS, RepRef};
 pub use approval::{
     ApprovalRule, ApproverRef, Level, MAX_APPROVERS, MAX_LEVELS, Mode, Route, RouteError,
 };
@@ -69,6 +73,7 @@ pub struct Rules {
     pools: assignment::Pools,
     assignment: Assignment,
     task_rules: Vec<TaskRule>,
+    alert: Vec<AlertRule>,
 }
 
 impl Rules {
@@ -100,6 +105,7 @@ impl Rules {
             &mut report,
         );
         let task_rules = task_rule::compile(document.task_rule, &mut report);
+        let alert = alert::compile(document.alert, &roles, &mut report);
         report.finish()?;
         Ok(Self {
             tagging,
@@ -110,6 +116,7 @@ impl Rules {
             pools,
             assignment,
             task_rules,
+            alert,
         })
     }
 
@@ -159,5 +166,19 @@ impl Rules {
     /// The user ids of a role of `[roles]`, in the order written; none for an unknown role.
     pub fn role_members(&self, role: &str) -> &[String] {
         self.roles.get(role).map_or(&[], Vec::as_slice)
+    }
+
+    /// The alert rules, in file order.
+    pub fn alerts(&self) -> &[AlertRule] {
+        &self.alert
+    }
+
+    /// The user ids a rep_idle rule watches (its reps, roles expanded), each once, in the
+    /// order written; none for other kinds.
+    pub fn alert_reps(&self, rule: &AlertRule) -> Vec<String> {
+        match rule.condition() {
+            Condition::RepIdle { reps, .. } => alert::resolve_reps(reps, &self.roles),
+            _ => Vec::new(),
+        }
     }
 }
