@@ -8,6 +8,7 @@ use std::{collections::BTreeMap, fmt, ops::Range};
 use toml::Spanned;
 
 use super::{
+    assignment::Pools,
     error::RuleRef,
     file::{Entry, RawAlertRule},
     report::{Report, RuleNames},
@@ -58,6 +59,8 @@ pub enum RepRef {
     User(String),
     /// Every member of a role of `[roles]`, written `role:<name>`.
     Role(String),
+    /// Every member of a pool of `[pools]`, written `pool:<name>`.
+    Pool(String),
 }
 
 /// Whom an alert goes to.
@@ -117,7 +120,7 @@ impl fmt::Display for AlertTo {
 }
 
 /// The user ids `reps` stand for, each once, in the order written.
-pub(super) fn resolve_reps(reps: &[RepRef], roles: &Roles) -> Vec<String> {
+pub(super) fn resolve_reps(reps: &[RepRef], roles: &Roles, pools: &Pools) -> Vec<String> {
     let mut ids: Vec<String> = Vec::new();
     let mut add = |id: &String| {
         if !ids.contains(id) {
@@ -128,6 +131,11 @@ pub(super) fn resolve_reps(reps: &[RepRef], roles: &Roles) -> Vec<String> {
         match rep {
             RepRef::User(id) => add(id),
             RepRef::Role(role) => roles.get(role).into_iter().flatten().for_each(&mut add),
+            RepRef::Pool(pool) => pools
+                .get(pool)
+                .into_iter()
+                .flat_map(|pool| &pool.members)
+                .for_each(&mut add),
         }
     }
     ids
@@ -138,6 +146,7 @@ pub(super) fn resolve_reps(reps: &[RepRef], roles: &Roles) -> Vec<String> {
 pub(super) fn compile(
     entries: Vec<Entry<RawAlertRule>>,
     roles: &Roles,
+    pools: &Pools,
     report: &mut Report<'_>,
 ) -> Vec<AlertRule> {
     let mut names = RuleNames::new("alert", "the alerts it raises");
@@ -152,7 +161,7 @@ pub(super) fn compile(
             header: span,
             report: &mut *report,
         };
-        let condition = check.condition(&raw, roles);
+        let condition = check.condition(&raw, roles, pools);
         let to = check.to(raw.to, &condition);
         let tenant = raw.tenant.map(|t| check.tenant(t));
         let platform = raw.platform.map(|p| check.platform(p));
@@ -184,7 +193,7 @@ impl Check<'_, '_> {
         self.report.add(span, Some(self.at), reason);
     }
 
-    fn condition(&mut self, raw: &RawAlertRule, roles: &Roles) -> Option<Condition> {
+    fn condition(&mut self, raw: &RawAlertRule, roles: &Roles, pools: &Pools) -> Option<Condition> {
         let Some(kind) = &raw.kind else {
             let reason = "has no `kind`; write `kind = \"deal_idle\"`, `\"rep_idle\"` or `\"kpi\"`";
             self.add(self.header.clone(), reason);
@@ -200,7 +209,7 @@ impl Check<'_, '_> {
             "rep_idle" => {
                 self.unused(kind.get_ref(), raw);
                 let days = self.days(raw);
-                let reps = self.reps(raw.reps.as_ref(), roles);
+                let reps = self.reps(raw.reps.as_ref(), roles, pools);
                 Condition::RepIdle {
                     days: days?,
                     reps: reps?,
@@ -284,6 +293,7 @@ impl Check<'_, '_> {
         &mut self,
         reps: Option<&Spanned<Vec<Spanned<String>>>>,
         roles: &Roles,
+        pools: &Pools,
     ) -> Option<Vec<RepRef>> {
         let Some(reps) = reps else {
             let reason = "has no `reps`; list the reps to watch, e.g. \
@@ -307,7 +317,7 @@ impl Check<'_, '_> {
         let mut out: Vec<RepRef> = Vec::with_capacity(count);
         let mut ok = true;
         for text in reps.get_ref() {
-            match parse_rep(text.get_ref(), roles) {
+            match parse_rep(text.get_ref(), roles, pools) {
                 Ok(rep) if out.contains(&rep) => {}
                 Ok(rep) => out.push(rep),
                 Err(reason) => {
@@ -442,8 +452,19 @@ impl Check<'_, '_> {
     }
 }
 
-/// `role:<name>` of a defined role, or a user id.
-fn parse_rep(text: &str, roles: &Roles) -> Result<RepRef, String> {
+/// `role:<name>` of a defined role, `pool:<name>` of a defined pool, or a user id.
+fn parse_rep(text: &str, roles: &Roles, pools: &Pools) -> Result<RepRef, String> {
+    if let Some(pool) = text.strip_prefix("pool:") {
+        if pools.contains_key(pool) {
+            return Ok(RepRef::Pool(pool.to_string()));
+        }
+        let known = pools.keys().map(String::as_str).collect::<Vec<_>>();
+        return Err(if known.is_empty() {
+            format!("unknown pool `{pool}`; no pools are defined: add it under [pools.{pool}]")
+        } else {
+            format!("unknown pool `{pool}`; the pools are: {}", known.join(", "))
+        });
+    }
     if let Some(role) = text.strip_prefix("role:") {
         if roles.contains_key(role) {
             return Ok(RepRef::Role(role.to_string()));
@@ -463,6 +484,7 @@ fn parse_rep(text: &str, roles: &Roles) -> Result<RepRef, String> {
         return Ok(RepRef::User(text.to_string()));
     }
     Err(format!(
-        "\"{text}\" is not a rep: write a user id ({USER_ID_RULE}) or `role:<name>`"
+        "\"{text}\" is not a rep: write a user id ({USER_ID_RULE}), `role:<name>` or \
+         `pool:<name>`"
     ))
 }

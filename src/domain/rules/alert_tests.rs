@@ -215,14 +215,15 @@ fn out_of_range_numbers_are_refused_each_on_its_line() {
 fn reps_must_be_user_ids_or_defined_roles() {
     let got = problems(
         "[roles]\nfinance = [\"zhao.min\"]\n\n[[alert]]\nname = \"r\"\nkind = \"rep_idle\"\ndays = 3\n\
-         reps = [\"role:east\", \"not a user\"]\n",
+         reps = [\"role:east\", \"not a user\", \"pool:east\"]\n",
     );
     let reasons: Vec<&str> = got.iter().map(|(_, _, r)| r.as_str()).collect();
     assert_eq!(
         reasons,
         [
             "unknown role `east`; the roles in [roles] are: finance",
-            "\"not a user\" is not a rep: write a user id (a user id is 1 to 64 letters, digits, `.`, `_`, `-` or `@`) or `role:<name>`",
+            "\"not a user\" is not a rep: write a user id (a user id is 1 to 64 letters, digits, `.`, `_`, `-` or `@`), `role:<name>` or `pool:<name>`",
+            "unknown pool `east`; no pools are defined: add it under [pools.east]",
         ]
     );
     assert!(got.iter().all(|(line, _, _)| *line == 8));
@@ -285,5 +286,23 @@ fn alert_problems_are_reported_with_those_of_other_sections() {
         err.to_string()
             .contains("`alert` must be a list of rules, each starting with [[alert]]"),
         "{err}"
+    );
+}
+
+#[test]
+fn reps_may_name_a_pool_whose_members_are_watched() {
+    let rules = super::Rules::parse(
+        "[roles]\nleads = [\"li.lei\", \"wang.wu\"]\n\n\
+         [pools.east]\nmembers = [\"han.mei\", \"li.lei\"]\nmanager = \"wang.fang\"\n\n\
+         [[alert]]\nname = \"quiet\"\nkind = \"rep_idle\"\ndays = 3\n\
+         reps = [\"role:leads\", \"pool:east\", \"zhao.min\"]\n",
+        "rules.toml",
+    )
+    .unwrap();
+    let rule = &rules.alerts()[0];
+    assert_eq!(
+        rules.alert_reps(rule),
+        ["li.lei", "wang.wu", "han.mei", "zhao.min"],
+        "each rep once, in the order written"
     );
 }

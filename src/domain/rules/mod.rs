@@ -105,7 +105,7 @@ impl Rules {
             &mut report,
         );
         let task_rules = task_rule::compile(document.task_rule, &mut report);
-        let alert = alert::compile(document.alert, &roles, &mut report);
+        let alert = alert::compile(document.alert, &roles, &pools, &mut report);
         report.finish()?;
         Ok(Self {
             tagging,
@@ -177,7 +177,7 @@ impl Rules {
     /// order written; none for other kinds.
     pub fn alert_reps(&self, rule: &AlertRule) -> Vec<String> {
         match rule.condition() {
-            Condition::RepIdle { reps, .. } => alert::resolve_reps(reps, &self.roles),
+            Condition::RepIdle { reps, .. } => alert::resolve_reps(reps, &self.roles, &self.pools),
             _ => Vec::new(),
         }
     }
