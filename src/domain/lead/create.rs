@@ -6,6 +6,7 @@
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
 use serde::Deserialize;
 
+use super::form::optional;
 use crate::{
     assignment::{Assigned, Assigner},
     config::valid_tenant,
@@ -280,18 +281,6 @@ pub async fn create(
         lead_id,
         created: true,
     })
-}
-
-fn optional(text: Option<String>, max: usize) -> Result<Option<String>, ()> {
-    let Some(text) = text else { return Ok(None) };
-    let text = text.trim();
-    if text.is_empty() {
-        Ok(None)
-    } else if text.chars().count() > max {
-        Err(())
-    } else {
-        Ok(Some(text.to_owned()))
-    }
 }
 
 #[cfg(test)]

@@ -155,7 +155,7 @@ impl NewRegistration {
 }
 
 /// A trimmed text of at most `max` characters; `None` when absent or empty.
-fn optional(text: Option<String>, max: usize) -> Result<Option<String>, ()> {
+pub(super) fn optional(text: Option<String>, max: usize) -> Result<Option<String>, ()> {
     let Some(text) = text else { return Ok(None) };
     let text = text.trim();
     if text.is_empty() {

@@ -12,7 +12,7 @@ use super::{
     error::RuleRef,
     file::{Entry, RawAlertRule},
     report::{Report, RuleNames},
-    roles::{Roles, USER_ID_RULE, is_user_id},
+    roles::{Roles, USER_ID_RULE, defined_role, is_user_id},
 };
 
 /// Most days an idle alert may wait for: a year. More is more likely a typo than a policy.
@@ -466,19 +466,7 @@ fn parse_rep(text: &str, roles: &Roles, pools: &Pools) -> Result<RepRef, String>
         });
     }
     if let Some(role) = text.strip_prefix("role:") {
-        if roles.contains_key(role) {
-            return Ok(RepRef::Role(role.to_string()));
-        }
-        if roles.is_empty() {
-            return Err(format!(
-                "unknown role `{role}`; no roles are defined: add it under [roles]"
-            ));
-        }
-        let known = roles.keys().map(String::as_str).collect::<Vec<_>>();
-        return Err(format!(
-            "unknown role `{role}`; the roles in [roles] are: {}",
-            known.join(", ")
-        ));
+        return defined_role(role, roles).map(RepRef::Role);
     }
     if is_user_id(text) {
         return Ok(RepRef::User(text.to_string()));

@@ -13,7 +13,7 @@ use super::{
     facts::ApprovalFacts,
     file::{Entry, RawApprovalRule, RawLevel},
     report::{Report, RuleNames},
-    roles::{Roles, USER_ID_RULE, is_user_id},
+    roles::{Roles, USER_ID_RULE, defined_role, is_user_id},
 };
 
 /// Most levels in one rule. A longer chain is more likely a mistake than a policy, and each
@@ -293,19 +293,7 @@ fn parse_ref(text: &str, roles: &Roles) -> Result<ApproverRef, String> {
         return Ok(ApproverRef::Manager);
     }
     if let Some(role) = text.strip_prefix("role:") {
-        if roles.contains_key(role) {
-            return Ok(ApproverRef::Role(role.to_string()));
-        }
-        if roles.is_empty() {
-            return Err(format!(
-                "unknown role `{role}`; no roles are defined: add it under [roles]"
-            ));
-        }
-        let known = roles.keys().map(String::as_str).collect::<Vec<_>>();
-        return Err(format!(
-            "unknown role `{role}`; the roles in [roles] are: {}",
-            known.join(", ")
-        ));
+        return defined_role(role, roles).map(ApproverRef::Role);
     }
     if is_user_id(text) {
         return Ok(ApproverRef::User(text.to_string()));

@@ -29,6 +29,23 @@ pub(super) fn is_user_id(text: &str) -> bool {
 /// The reason shown for a text that is not a user id.
 pub(super) const USER_ID_RULE: &str = "a user id is 1 to 64 letters, digits, `.`, `_`, `-` or `@`";
 
+/// `role` when `[roles]` defines it, else the reason, naming the roles there are.
+pub(super) fn defined_role(role: &str, roles: &Roles) -> Result<String, String> {
+    if roles.contains_key(role) {
+        return Ok(role.to_string());
+    }
+    if roles.is_empty() {
+        return Err(format!(
+            "unknown role `{role}`; no roles are defined: add it under [roles]"
+        ));
+    }
+    let known = roles.keys().map(String::as_str).collect::<Vec<_>>();
+    Err(format!(
+        "unknown role `{role}`; the roles in [roles] are: {}",
+        known.join(", ")
+    ))
+}
+
 fn is_role_name(text: &str) -> bool {
     (1..=MAX_ROLE_CHARS).contains(&text.len())
         && text
