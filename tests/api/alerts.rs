@@ -7,7 +7,7 @@
 use salesbot::{
     alerts::{Alerts, Tick},
     app::{Extensions, Startup},
-    config::{Config, Secret, WecomConfig},
+    config::{Config, Secret},
 };
 use salesbot_wecom::fake::{FakeWecom, SentMessage};
 use sea_orm::ConnectionTrait;
@@ -62,18 +62,7 @@ impl Watch {
         let mut config = t.config();
         config.rules.file = Some(dir.path().join("rules.toml"));
         config.admin.token = Some(Secret::new(TOKEN));
-        config.wecom = vec![WecomConfig {
-            api_base: fake.base_url().into(),
-            rate_limit_per_minute: 0,
-            ..WecomConfig::new(
-                "acme",
-                FakeWecom::CORP_ID,
-                FakeWecom::AGENT_ID.into(),
-                Secret::new(FakeWecom::SECRET),
-                Secret::new("hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo"),
-                Secret::new("6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt"),
-            )
-        }];
+        config.wecom = vec![crate::helpers::wecom_app(&fake)];
         config.approvals.remind_after_mins = 0;
         config.approvals.escalate_after_mins = 0;
         // The tests tick the job themselves, at the moments they choose.

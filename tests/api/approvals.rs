@@ -7,7 +7,7 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use salesbot::{
     app::{Extensions, Startup},
-    config::{Config, Secret, WecomConfig},
+    config::{Config, Secret},
 };
 use salesbot_wecom::fake::FakeWecom;
 use serde_json::{Value, json};
@@ -80,18 +80,7 @@ impl Desk {
         let mut config = t.config();
         config.admin.token = Some(Secret::new(TOKEN));
         config.rules.file = Some(rules.path().join("rules.toml"));
-        config.wecom = vec![WecomConfig {
-            api_base: fake.base_url().into(),
-            rate_limit_per_minute: 0,
-            ..WecomConfig::new(
-                "acme",
-                FakeWecom::CORP_ID,
-                FakeWecom::AGENT_ID.into(),
-                Secret::new(FakeWecom::SECRET),
-                Secret::new("hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo"),
-                Secret::new("6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt"),
-            )
-        }];
+        config.wecom = vec![crate::helpers::wecom_app(&fake)];
         // The tests run the reminder job themselves, at the moments they choose.
         config.approvals.remind_after_mins = 0;
         config.approvals.escalate_after_mins = 0;

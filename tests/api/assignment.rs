@@ -10,7 +10,7 @@ use reqwest::{Method, StatusCode};
 use salesbot::{
     app::{Extensions, Startup},
     assignment::timeouts::Timeouts,
-    config::{Config, Secret, WecomConfig},
+    config::{Config, Secret},
     pipeline::clock::now_ms,
 };
 use salesbot_wecom::fake::{FakeWecom, SentMessage};
@@ -175,18 +175,7 @@ fn config(
     let mut config = t.config();
     config.admin.token = Some(Secret::new(TOKEN));
     config.rules.file = Some(rules.path().join("rules.toml"));
-    config.wecom = vec![WecomConfig {
-        api_base: fake.base_url().into(),
-        rate_limit_per_minute: 0,
-        ..WecomConfig::new(
-            "acme",
-            FakeWecom::CORP_ID,
-            FakeWecom::AGENT_ID.into(),
-            Secret::new(FakeWecom::SECRET),
-            Secret::new(CALLBACK_TOKEN),
-            Secret::new(AES_KEY),
-        )
-    }];
+    config.wecom = vec![crate::helpers::wecom_app(fake)];
     config.work.start = "00:00".into();
     config.work.end = "24:00".into();
     config.work.days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]

@@ -13,7 +13,7 @@ use salesbot::{
     approvals::Approvals,
     cards::Templates,
     chat::{ChatCommands, answer::Locale, approval::ApprovalCommands, incoming},
-    config::{Config, Secret, WecomConfig},
+    config::Config,
     domain::{approval::store, rules::Rules},
     pipeline::{Effects, EventHandler, HandlerError, InboxEvent, Prepared},
     platform::{dingtalk::DingtalkApps, wecom::WecomApps},
@@ -84,18 +84,7 @@ impl Chat {
         let mut config = t.config();
         config.rules.file = Some(rules.path().join("rules.toml"));
         config.templates.locale = locale.into();
-        config.wecom = vec![WecomConfig {
-            api_base: fake.base_url().into(),
-            rate_limit_per_minute: 0,
-            ..WecomConfig::new(
-                "acme",
-                FakeWecom::CORP_ID,
-                FakeWecom::AGENT_ID.into(),
-                Secret::new(FakeWecom::SECRET),
-                Secret::new(CALLBACK_TOKEN),
-                Secret::new(AES_KEY),
-            )
-        }];
+        config.wecom = vec![crate::helpers::wecom_app(&fake)];
         let extensions = plug(&mut config);
         let app = TestApp::spawn(config, extensions, Startup::default()).await;
         Self {

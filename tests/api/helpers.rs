@@ -526,6 +526,30 @@ pub fn dingtalk_app(api_base: &str) -> salesbot::config::DingtalkConfig {
     }
 }
 
+/// The callback token and EncodingAESKey of the WeCom app the tests configure.
+pub const WECOM_CALLBACK: (&str, &str) = (
+    "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo",
+    "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt",
+);
+
+/// The WeCom app of tenant `acme` on `fake`, with [`WECOM_CALLBACK`] and no rate limit.
+pub fn wecom_app(fake: &salesbot_wecom::fake::FakeWecom) -> salesbot::config::WecomConfig {
+    use salesbot::config::{Secret, WecomConfig};
+    use salesbot_wecom::fake::FakeWecom;
+    WecomConfig {
+        api_base: fake.base_url().into(),
+        rate_limit_per_minute: 0,
+        ..WecomConfig::new(
+            "acme",
+            FakeWecom::CORP_ID,
+            FakeWecom::AGENT_ID.into(),
+            Secret::new(FakeWecom::SECRET),
+            Secret::new(WECOM_CALLBACK.0),
+            Secret::new(WECOM_CALLBACK.1),
+        )
+    }
+}
+
 /// Encrypts and signs `xml` as WeCom does for the app of tenant `acme` (agent 1000002) with the
 /// callback `(token, aes_key)`, posts it to the callback URL and asserts it was accepted.
 pub async fn post_wecom_event(app: &TestApp, (token, aes_key): (&str, &str), xml: &str) {

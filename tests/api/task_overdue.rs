@@ -11,7 +11,6 @@ use std::sync::Arc;
 use salesbot::{
     app::{Extensions, Startup},
     audit,
-    config::{Secret, WecomConfig},
     domain::{
         rules::Rules,
         task::store::{self, NewTask},
@@ -67,16 +66,7 @@ impl Team {
         std::fs::write(rules.path().join("rules.toml"), APP_RULES).unwrap();
         let mut config = t.config();
         config.rules.file = Some(rules.path().join("rules.toml"));
-        let mut app = WecomConfig::new(
-            "acme",
-            FakeWecom::CORP_ID,
-            FakeWecom::AGENT_ID.into(),
-            Secret::new(FakeWecom::SECRET),
-            Secret::new("hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo"),
-            Secret::new("6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt"),
-        );
-        app.api_base = fake.base_url().into();
-        app.rate_limit_per_minute = 0;
+        let mut app = crate::helpers::wecom_app(&fake);
         app.managers.insert("han.mei".into(), "zhao.min".into());
         config.wecom = vec![app];
         let app = TestApp::spawn(config, Extensions::default(), Startup::default()).await;
