@@ -184,6 +184,7 @@ impl Application {
             calendar: calendar.clone(),
             locale: config.templates.locale.clone(),
             public_base_url: config.server.public_base_url.clone(),
+            webhooks: webhooks.clone(),
         });
         // One router for the taps of both platforms: approvals and lead assignments.
         let taps = Arc::new(

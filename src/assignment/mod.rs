@@ -27,6 +27,7 @@ use crate::{
         rules::{LeadFacts, Rules, Target},
         task::store::{self as tasks, NewTask},
     },
+    webhooks::{WebhookEvent, Webhooks},
 };
 use store::{AssignmentRow, LeadRow, NewAssignment, state};
 
@@ -53,6 +54,8 @@ pub struct Assigner {
     pub calendar: Arc<WorkingHours>,
     pub locale: String,
     pub public_base_url: String,
+    /// Where the lead's changes are announced (`lead.offered`, `lead.accepted`, ...).
+    pub webhooks: Arc<Webhooks>,
 }
 
 /// How a lead ended up after [`Assigner::assign`].
@@ -188,16 +191,8 @@ impl Assigner {
     ) -> Result<Assigned, DbErr> {
         tracing::info!(lead_id = lead.id, %reason, "lead left unassigned");
         let detail = json!({ "reason": reason });
-        let id = lead.id.to_string();
-        audit::record(
-            db,
-            now,
-            "system",
-            action::UNASSIGNED,
-            ("lead", &id),
-            &detail,
-        )
-        .await?;
+        self.changed(db, lead, "system", action::UNASSIGNED, &detail, now)
+            .await?;
         Ok(Assigned::Unassigned(reason))
     }
 
@@ -252,8 +247,8 @@ impl Assigner {
             "assignment_id": row.id, "rep": rep, "platform": platform, "pool": pool,
             "rule": rule, "expires_at": expires_at, "first_contact_due_at": due_at,
         });
-        let id = lead.id.to_string();
-        audit::record(db, now, "system", action::OFFERED, ("lead", &id), &detail).await?;
+        self.changed(db, lead, "system", action::OFFERED, &detail, now)
+            .await?;
         tracing::info!(
             lead_id = lead.id,
             assignment_id = row.id,
@@ -289,7 +284,6 @@ impl Assigner {
         if let Some(task) = store::first_contact_task(db, row.id).await? {
             tasks::cancel(db, task, now).await?;
         }
-        let id = lead.id.to_string();
         let mut detail = json!({ "assignment_id": row.id, "rep": row.rep, "pool": row.pool });
 
         // The pool the offer came from, else the default pool for a rep a rule named.
@@ -303,7 +297,8 @@ impl Assigner {
         let Some(pool) = pool else {
             store::set_owner(db, lead.id, None, now).await?;
             detail["next"] = json!(null);
-            audit::record(db, now, actor, how.action(), ("lead", &id), &detail).await?;
+            self.changed(db, lead, actor, how.action(), &detail, now)
+                .await?;
             let reason = "no pool to pass the lead on to; it has no owner".to_owned();
             self.unassigned(db, lead, reason, now).await?;
             return Ok(true);
@@ -311,7 +306,8 @@ impl Assigner {
         let tried = store::tried(db, lead.id).await?;
         let next = pick::pick(db, &lead.tenant, pool, &tried).await?;
         detail["next"] = json!(next);
-        audit::record(db, now, actor, how.action(), ("lead", &id), &detail).await?;
+        self.changed(db, lead, actor, how.action(), &detail, now)
+            .await?;
         match &next {
             Some(rep) => {
                 let target = (
@@ -325,21 +321,40 @@ impl Assigner {
             None => {
                 store::set_owner(db, lead.id, Some((&pool.manager, &pool.platform)), now).await?;
                 let detail = json!({ "pool": pool.name, "manager": pool.manager, "tried": tried });
-                audit::record(
-                    db,
-                    now,
-                    "system",
-                    action::TO_MANAGER,
-                    ("lead", &id),
-                    &detail,
-                )
-                .await?;
+                self.changed(db, lead, "system", action::TO_MANAGER, &detail, now)
+                    .await?;
             }
         }
         cards
             .tell_manager(db, lead, row, pool, how, next.as_deref(), inbox_id, now)
             .await?;
         Ok(true)
+    }
+
+    /// Records a change of `lead` in its audit log and announces it to the webhooks under its
+    /// action's name, in the transaction of the change. Each change is one event: a lead is
+    /// offered, accepted or passed on at most once per assignment and time.
+    pub(crate) async fn changed(
+        &self,
+        db: &impl ConnectionTrait,
+        lead: &LeadRow,
+        actor: &str,
+        action: &str,
+        detail: &serde_json::Value,
+        now: i64,
+    ) -> Result<(), DbErr> {
+        let id = lead.id.to_string();
+        audit::record(db, now, actor, action, ("lead", &id), detail).await?;
+        let assignment = detail["assignment_id"].as_i64().unwrap_or_default();
+        let event_id = format!("lead:{id}:{action}:{assignment}:{now}");
+        let data = json!({ "lead_id": lead.id, "actor": actor, "detail": detail });
+        let event = WebhookEvent {
+            id: &event_id,
+            kind: action,
+            tenant: &lead.tenant,
+            data: &data,
+        };
+        self.webhooks.publish(db, &event, now).await
     }
 
     fn cards(&self) -> cards::Cards<'_> {

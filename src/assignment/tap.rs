@@ -94,15 +94,8 @@ impl TapTarget for Assigner {
                     .await?;
                 let detail =
                     json!({ "assignment_id": row.id, "rep": row.rep, "card": tap.track_id });
-                audit::record(
-                    db,
-                    now,
-                    &row.rep,
-                    action::ACCEPTED,
-                    ("lead", &lead_key),
-                    &detail,
-                )
-                .await?;
+                self.changed(db, &lead, &row.rep, action::ACCEPTED, &detail, now)
+                    .await?;
                 tracing::info!(lead_id, assignment_id, "lead accepted");
             }
             REASSIGN => {
