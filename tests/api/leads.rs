@@ -41,11 +41,19 @@ async fn posts(receiver: &Receiver, n: usize) -> Vec<Value> {
     bodies
 }
 
+/// A hook for the scoring events these tests read; the assignment's `lead.*` events of the
+/// same leads are tested with assignment.
+fn scoring_hook(receiver: &Receiver) -> salesbot::config::WebhookConfig {
+    let mut crm = hook("crm", receiver.url("/in"));
+    crm.events = vec!["registration.created".into(), "lead.qualified".into()];
+    crm
+}
+
 async fn a_lead_crossing_the_threshold_is_qualified_once(t: &TestDb) {
     let receiver = Receiver::start([]).await;
     let rules = rules_file(THRESHOLD_30);
     let mut config = config(t, Some(&rules));
-    config.webhooks = vec![hook("crm", receiver.url("/in"))];
+    config.webhooks = vec![scoring_hook(&receiver)];
     let app = spawn(config).await;
     let mut answers = Vec::new();
     for id in ["sub-1", "sub-2", "sub-3"] {
@@ -135,7 +143,7 @@ async fn a_customer_crossing_the_threshold_has_it_on_their_timeline(t: &TestDb) 
     let receiver = Receiver::start([]).await;
     let rules = rules_file("[lead_score]\nthreshold = 20\n");
     let mut config = config(t, Some(&rules));
-    config.webhooks = vec![hook("crm", receiver.url("/in"))];
+    config.webhooks = vec![scoring_hook(&receiver)];
     let app = spawn(config).await;
     let (status, body) = register(&app, &form(json!({ "external_userid": "wm_wang" }))).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
