@@ -80,26 +80,8 @@ impl Ding {
 
     /// Posts a signed tap by `userid` on button `action` of the card `out_track_id`.
     async fn tap(&self, out_track_id: &str, userid: &str, action: &str) -> StatusCode {
-        let content = json!({ "cardPrivateData": {
-            "actionIds": [format!("{action}_btn")], "params": { "action": action } } });
-        let body = json!({
-            "type": "actionCallback", "outTrackId": out_track_id, "corpId": FakeDingtalk::CORP_ID,
-            "userId": userid, "content": content.to_string(),
-        });
-        let timestamp = now_ms().to_string();
-        self.app
-            .client
-            .post(format!("{}/callbacks/dingtalk/acme/card", self.app.address))
-            .header("x-ddpaas-signature-timestamp", &timestamp)
-            .header(
-                "x-ddpaas-signature",
-                salesbot_dingtalk::card_callback::sign(CARD_SECRET, &timestamp),
-            )
-            .body(body.to_string())
-            .send()
+        crate::helpers::post_dingtalk_card_tap(&self.app, CARD_SECRET, out_track_id, userid, action)
             .await
-            .unwrap()
-            .status()
     }
 
     async fn history(&self, id: i64) -> Value {

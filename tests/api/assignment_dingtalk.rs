@@ -5,7 +5,6 @@ use reqwest::{Method, StatusCode};
 use salesbot::{
     app::{Extensions, Startup},
     config::{DingtalkConfig, Secret},
-    pipeline::clock::now_ms,
 };
 use salesbot_dingtalk::fake::FakeDingtalk;
 use serde_json::{Value, json};
@@ -82,26 +81,8 @@ impl Ding {
 
     /// Posts a signed tap by `userid` on button `action` of the card `out_track_id`.
     async fn tap(&self, out_track_id: &str, userid: &str, action: &str) -> StatusCode {
-        let content = json!({ "cardPrivateData": {
-            "actionIds": [format!("{action}_btn")], "params": { "action": action } } });
-        let body = json!({
-            "type": "actionCallback", "outTrackId": out_track_id, "corpId": FakeDingtalk::CORP_ID,
-            "userId": userid, "content": content.to_string(),
-        });
-        let timestamp = now_ms().to_string();
-        self.app
-            .client
-            .post(format!("{}/callbacks/dingtalk/acme/card", self.app.address))
-            .header("x-ddpaas-signature-timestamp", &timestamp)
-            .header(
-                "x-ddpaas-signature",
-                salesbot_dingtalk::card_callback::sign(CARD_SECRET, &timestamp),
-            )
-            .body(body.to_string())
-            .send()
+        crate::helpers::post_dingtalk_card_tap(&self.app, CARD_SECRET, out_track_id, userid, action)
             .await
-            .unwrap()
-            .status()
     }
 
     async fn lead(&self, id: i64) -> Value {

@@ -550,6 +550,38 @@ pub fn wecom_app(fake: &salesbot_wecom::fake::FakeWecom) -> salesbot::config::We
     }
 }
 
+/// Posts DingTalk's callback for a tap by `userid` on button `action` of the interactive card
+/// `out_track_id` (tenant `acme`), signed with the app's card callback `secret`; returns the
+/// status salesbot answered.
+pub async fn post_dingtalk_card_tap(
+    app: &TestApp,
+    secret: &str,
+    out_track_id: &str,
+    userid: &str,
+    action: &str,
+) -> reqwest::StatusCode {
+    let content = serde_json::json!({ "cardPrivateData": {
+        "actionIds": [format!("{action}_btn")], "params": { "action": action } } });
+    let body = serde_json::json!({
+        "type": "actionCallback", "outTrackId": out_track_id,
+        "corpId": salesbot_dingtalk::fake::FakeDingtalk::CORP_ID,
+        "userId": userid, "content": content.to_string(),
+    });
+    let timestamp = salesbot::pipeline::clock::now_ms().to_string();
+    app.client
+        .post(format!("{}/callbacks/dingtalk/acme/card", app.address))
+        .header("x-ddpaas-signature-timestamp", &timestamp)
+        .header(
+            "x-ddpaas-signature",
+            salesbot_dingtalk::card_callback::sign(secret, &timestamp),
+        )
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
 /// Encrypts and signs `xml` as WeCom does for the app of tenant `acme` (agent 1000002) with the
 /// callback `(token, aes_key)`, posts it to the callback URL and asserts it was accepted.
 pub async fn post_wecom_event(app: &TestApp, (token, aes_key): (&str, &str), xml: &str) {

@@ -12,6 +12,7 @@ mod approval_reminders;
 mod approvals;
 mod assignment;
 mod assignment_dingtalk;
+mod assignment_webhooks;
 mod binary;
 mod cards;
 mod channel_codes;
